@@ -1,0 +1,82 @@
+"""The tool's own tables, as SQLAlchemy Core definitions.
+
+Alembic (migrations/) creates and evolves exactly these tables; the code reads
+and writes them through these definitions. Data tables are not here: the
+schema mapper creates them at runtime.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# One row per object: the watermark (unix seconds) and an optional resume
+# cursor (JSON text), committed in the same transaction as the rows they cover.
+state = sa.Table(
+    "_cio_state",
+    metadata,
+    sa.Column("object_name", sa.String(64), primary_key=True),
+    sa.Column("watermark", sa.BigInteger, nullable=True),
+    sa.Column("resume", sa.Text, nullable=True),
+    sa.Column("rows_total", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("last_run_id", sa.String(36), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# One row per run of a command.
+runs = sa.Table(
+    "_cio_runs",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("command", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # running|success|partial|failed
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("pid", sa.Integer, nullable=True),
+    sa.Column("host", sa.String(255), nullable=True),
+    sa.Column("objects", sa.Text, nullable=True),  # JSON list of object names
+    sa.Column("api_calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=True),
+)
+
+# Per run and object: what happened.
+run_objects = sa.Table(
+    "_cio_run_objects",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("object_name", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # running|success|failed|skipped
+    sa.Column("rows_inserted", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_updated", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_deleted", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("api_calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("errors", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# How each API field name maps to a column of a data table (hostile names are
+# quoted, shortened with a stable hash, de-duplicated by case).
+columns = sa.Table(
+    "_cio_columns",
+    metadata,
+    sa.Column("table_name", sa.String(64), primary_key=True),
+    sa.Column("column_name", sa.String(64), primary_key=True),
+    sa.Column("api_name", sa.Text, nullable=False),
+    sa.Column("sql_type", sa.String(32), nullable=False),  # logical type: int|float|bool|text|timestamp|json
+    sa.Column("position", sa.Integer, nullable=False),
+)
+
+# Which run works on which object right now (cron overlaps).
+locks = sa.Table(
+    "_cio_locks",
+    metadata,
+    sa.Column("object_name", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.String(36), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
+)
