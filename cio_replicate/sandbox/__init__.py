@@ -1,0 +1,1 @@
+"""cio_replicate.sandbox"""
