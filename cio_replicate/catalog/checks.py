@@ -1,0 +1,148 @@
+"""Consistency rules for the catalog, as a function tests (and the CLI) can run.
+
+`check_catalog` returns one message per broken rule; an empty list means the
+catalog is consistent. Tests run it on the real catalog and on deliberately
+broken copies, so each rule is shown to be able to fail.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping, Sequence
+
+from .model import Dml, ObjectSpec
+from .objects import UNCONFIRMED_MAX
+
+# Skyvia connector documentation, "DML Operations Support".
+CONNECTOR_DML: Mapping[str, frozenset[Dml]] = {
+    "Collections": frozenset({"INSERT", "UPDATE", "DELETE"}),
+    "ReportingWebhooks": frozenset({"INSERT", "UPDATE", "DELETE"}),
+    "Customers": frozenset({"INSERT", "UPDATE", "DELETE"}),
+    "Snippets": frozenset({"UPDATE", "DELETE"}),
+    "Segments": frozenset({"INSERT", "DELETE"}),
+    "NewsletterVariants": frozenset({"UPDATE"}),
+    "CampaignActions": frozenset({"UPDATE"}),
+}
+
+# Skyvia: "only the CreateDate field ... detects only the new records".
+CONNECTOR_APPEND_ONLY = frozenset(
+    {
+        "BroadcastMessages",
+        "BroadcastTriggers",
+        "CustomerMessages",
+        "Customers",
+        "Messages",
+        "NewsletterMessages",
+        "TransactionalMessageDeliveries",
+    }
+)
+
+# Documented page-size maxima (reference section 7); anything else: 100.
+DOCUMENTED_MAX: Mapping[str, int] = {
+    "/v1/customers": 1000,
+    "/v1/messages": 1000,
+    "/v1/activities": 100,
+    "/v1/segments/{segment_id}/membership": 30000,
+}
+ATTRIBUTE_BATCH_MAX = 100
+
+# Irregular extractions the engine implements as named functions.
+EXTRACTORS = frozenset({"customers", "customers_attributes", "objects", "segment_memberships"})
+
+_TABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def placeholders(path: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(path) if name}
+
+
+def _names(catalog: Sequence[ObjectSpec]) -> list[str]:
+    problems: list[str] = []
+    seen: dict[str, tuple[int, str]] = {}
+    for position, spec in enumerate(catalog):
+        for label in {spec.name.lower(), spec.table.lower()}:
+            first, other = seen.setdefault(label, (position, spec.name))
+            if first != position:
+                problems.append(f"{spec.name}: name or table {label!r} already used by {other}")
+        if spec.name.lower() == "all":
+            problems.append(f"{spec.name}: 'all' is reserved for the whole catalog")
+        if not _TABLE.match(spec.table) or spec.table.startswith("_"):
+            problems.append(f"{spec.name}: table {spec.table!r} is not a plain snake_case name")
+    return problems
+
+
+def _lineage(spec: ObjectSpec, earlier: Mapping[str, ObjectSpec]) -> list[str]:
+    problems: list[str] = []
+    holes = placeholders(spec.path)
+    if spec.parent is None:
+        if holes or spec.parent_params or spec.inherit:
+            problems.append(f"{spec.name}: has path placeholders or parent fields but no parent")
+        return problems
+    parent = earlier.get(spec.parent)
+    if parent is None:
+        problems.append(f"{spec.name}: parent {spec.parent!r} is not an earlier catalog entry")
+        return problems
+    if missing := holes - set(spec.parent_params):
+        problems.append(f"{spec.name}: path placeholders {sorted(missing)} not in parent_params")
+    if (extra := set(spec.parent_params) - holes) and spec.extractor is None:
+        problems.append(f"{spec.name}: parent_params {sorted(extra)} fill no path placeholder")
+    for label, fields in (("parent_params", spec.parent_params), ("inherit", spec.inherit)):
+        if bad := set(fields.values()) - set(parent.key):
+            problems.append(f"{spec.name}: {label} uses {sorted(bad)}, not a key of {parent.name}")
+    return problems
+
+
+def _replication(spec: ObjectSpec) -> list[str]:
+    problems: list[str] = []
+    if spec.mode in ("incremental", "append") and spec.cursor is None:
+        problems.append(f"{spec.name}: {spec.mode} needs a cursor")
+    if spec.cursor is not None and spec.cursor not in spec.timestamps:
+        problems.append(f"{spec.name}: cursor {spec.cursor!r} is not a timestamp field")
+    if len(set(spec.timestamps)) != len(spec.timestamps):
+        problems.append(f"{spec.name}: duplicate timestamp fields")
+    if spec.name in CONNECTOR_APPEND_ONLY and spec.mode != "append":
+        problems.append(f"{spec.name}: has only a creation date, so it must be append")
+    for rule in spec.pushdown:
+        if rule.kind == "since" and (spec.mode == "full" or rule.column != spec.cursor):
+            problems.append(f"{spec.name}: 'since' pushdown must filter the cursor")
+    per_call = bool(spec.parent_params) and spec.parent == "Customers"
+    if spec.per_person != per_call:
+        problems.append(f"{spec.name}: per_person must be set exactly for one-call-per-person")
+    if spec.per_person and spec.default:
+        problems.append(f"{spec.name}: per-person objects are not in the default selection")
+    if not spec.key:
+        problems.append(f"{spec.name}: needs a key")
+    return problems
+
+
+def _paging(spec: ObjectSpec) -> list[str]:
+    problems: list[str] = []
+    if not spec.paginated and spec.page_size is not None:
+        problems.append(f"{spec.name}: page_size on an unpaginated endpoint")
+    limit = DOCUMENTED_MAX.get(spec.path, UNCONFIRMED_MAX)
+    if spec.page_size is not None and not 0 < spec.page_size <= limit:
+        problems.append(f"{spec.name}: page_size {spec.page_size} outside 1..{limit}")
+    if spec.batch_size is not None and not 0 < spec.batch_size <= ATTRIBUTE_BATCH_MAX:
+        problems.append(f"{spec.name}: batch_size {spec.batch_size} outside 1..100")
+    if spec.extractor is not None and spec.extractor not in EXTRACTORS:
+        problems.append(f"{spec.name}: unknown extractor {spec.extractor!r}")
+    if spec.extractor is None and (spec.envelope is None or spec.method != "GET"):
+        problems.append(f"{spec.name}: a regular extraction needs a GET with an envelope")
+    return problems
+
+
+def check_catalog(catalog: Sequence[ObjectSpec]) -> list[str]:
+    """Every rule the catalog breaks, as readable messages ([] when consistent)."""
+    problems = _names(catalog)
+    earlier: dict[str, ObjectSpec] = {}
+    for spec in catalog:
+        problems += _lineage(spec, earlier)
+        problems += _replication(spec)
+        problems += _paging(spec)
+        if spec.dml != CONNECTOR_DML.get(spec.name, frozenset()):
+            problems.append(f"{spec.name}: DML {sorted(spec.dml)} differs from the connector's")
+        earlier[spec.name] = spec
+    for name in CONNECTOR_DML.keys() - earlier.keys():
+        problems.append(f"{name}: the connector supports DML on it but it is not in the catalog")
+    return problems

@@ -1,0 +1,93 @@
+"""The catalog as text: the `objects` table, the README table, and JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from .model import ObjectSpec
+from .objects import CATALOG
+
+HEADERS = ("Object", "Table", "Source", "Key", "Mode (cursor)", "Parent", "DML")
+_DML_ORDER = ("INSERT", "UPDATE", "DELETE")
+
+
+def mode_label(spec: ObjectSpec) -> str:
+    return f"{spec.mode} ({spec.cursor})" if spec.cursor else spec.mode
+
+
+def dml_label(spec: ObjectSpec) -> str:
+    return ", ".join(op for op in _DML_ORDER if op in spec.dml)
+
+
+def catalog_rows(catalog: Sequence[ObjectSpec] = CATALOG) -> list[tuple[str, ...]]:
+    """One row per object, in the order of :data:`HEADERS`.
+
+    Objects outside the default selection (one call per person) are marked ``*``.
+    """
+    return [
+        (
+            spec.name + ("" if spec.default else "*"),
+            spec.table,
+            spec.source,
+            ", ".join(spec.key),
+            mode_label(spec),
+            spec.parent or "",
+            dml_label(spec),
+        )
+        for spec in catalog
+    ]
+
+
+NOT_DEFAULT_NOTE = (
+    "* one API call per person: not in the default selection, name it (or `all`) to replicate it."
+)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Rows as left-aligned columns separated by two spaces (no trailing blanks)."""
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [tuple(headers), *rows]
+    ]
+    return "\n".join(lines)
+
+
+def catalog_text(catalog: Sequence[ObjectSpec] = CATALOG) -> str:
+    return format_table(HEADERS, catalog_rows(catalog)) + "\n\n" + NOT_DEFAULT_NOTE
+
+
+def catalog_markdown(catalog: Sequence[ObjectSpec] = CATALOG) -> str:
+    """The README's object table, generated from the catalog."""
+
+    def cell(column: int, value: str) -> str:
+        return f"`{value}`" if value and column in (1, 2, 3) else value
+
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    for row in catalog_rows(catalog):
+        lines.append("| " + " | ".join(cell(i, v) for i, v in enumerate(row)) + " |")
+    return "\n".join(lines) + "\n\n" + NOT_DEFAULT_NOTE + "\n"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def spec_json(spec: ObjectSpec) -> dict[str, Any]:
+    """Every field of an object as JSON-ready values (plus derived labels)."""
+    data: dict[str, Any] = {
+        f: _plain(getattr(spec, f)) for f in spec.__dataclass_fields__ if f != "pushdown"
+    }
+    data["dml"] = [op for op in _DML_ORDER if op in spec.dml]
+    data["pushdown"] = [asdict(rule) for rule in spec.pushdown]
+    data["source"] = spec.source
+    data["since_param"] = spec.since_param
+    return data
