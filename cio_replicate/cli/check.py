@@ -1,7 +1,105 @@
-"""Placeholder: filled in by its owner."""
+"""``cio-replicate check``: verify both sets of credentials with one cheap call each.
+
+Exit codes: 0 both fine, 3 a key was rejected, 2 configuration error,
+1 a host could not be reached. Keys are never printed.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from ..config import Settings
+from ..errors import CioReplicateError
+from ..http import CioClient, open_client
+from ..logs import redact
+from .options import load_cli_settings, settings_options
+
+
+@click.command("check")
+@settings_options("source", "region", "app_api_url", "track_api_url", "timeout")
+@click.pass_context
+def check(ctx: click.Context, /, **flags: object) -> None:
+    """Verify the App API key and the Track credentials (site id + tracking key).
+
+    Calls GET /v1/workspaces (App API) and GET /api/v1/accounts/region (Track
+    API), then prints the region, the workspace and the base URLs used.
+    """
+    settings = load_cli_settings(ctx, flags)
+    failures: list[CioReplicateError] = []
+    click.echo(_describe_source(settings))
+    with open_client(settings) as client:
+        workspaces = _check_app(client, failures)
+        environment_id = _check_track(client, settings, failures)
+    _echo_workspace(workspaces, environment_id)
+    if failures:
+        worst = max(failures, key=lambda exc: exc.exit_code)
+        for other in failures:
+            if other is not worst:
+                click.echo(f"error: {redact(str(other))}", err=True)
+        raise worst
+    click.echo("ok: credentials verified")
+
+
+def _describe_source(settings: Settings) -> str:
+    if settings.source == "sandbox":
+        return (
+            f"source: sandbox (built-in simulated workspace, in-process, no network; scale "
+            f"{settings.sandbox_scale}, seed {settings.sandbox_seed}); region: {settings.region}"
+        )
+    return f"source: {settings.source}; region: {settings.region}"
+
+
+def _check_app(client: CioClient, failures: list[CioReplicateError]) -> list[dict[str, Any]]:
+    base = client.app_endpoint.base_url
+    try:
+        body = client.app("GET", "/v1/workspaces")
+    except CioReplicateError as exc:
+        click.echo(f"App API:   {base}  FAILED ({type(exc).__name__})")
+        failures.append(exc)
+        return []
+    workspaces = body.get("workspaces") if isinstance(body, dict) else None
+    found = [w for w in workspaces or [] if isinstance(w, dict)]
+    click.echo(f"App API:   {base}  ok (App API key accepted)")
+    return found
+
+
+def _check_track(
+    client: CioClient, settings: Settings, failures: list[CioReplicateError]
+) -> object:
+    base = client.track_endpoint.base_url
+    if settings.source == "customerio" and settings.track_api_key is None:
+        click.echo(f"Track API: {base}  not configured (set CIO_SITE_ID and CIO_TRACK_API_KEY)")
+        return None
+    try:
+        body = client.track("GET", "/api/v1/accounts/region")
+    except CioReplicateError as exc:
+        click.echo(f"Track API: {base}  FAILED ({type(exc).__name__})")
+        failures.append(exc)
+        return None
+    body = body if isinstance(body, dict) else {}
+    click.echo(f"Track API: {base}  ok (site id and tracking key accepted)")
+    region = body.get("region")
+    if region and region != settings.region:
+        click.echo(
+            f"warning: the Track API says this account is in region {region!r} but region is "
+            f"{settings.region!r}: set region = {region!r} (CIO_REGION={region})",
+            err=True,
+        )
+    return body.get("environment_id")
+
+
+def _echo_workspace(workspaces: list[dict[str, Any]], environment_id: object) -> None:
+    chosen = [w for w in workspaces if environment_id is not None and w.get("id") == environment_id]
+    if chosen or len(workspaces) == 1:
+        workspace = (chosen or workspaces)[0]
+        click.echo(f"workspace: {workspace.get('name')} (id {workspace.get('id')})")
+    elif workspaces:
+        names = ", ".join(f"{w.get('name')} (id {w.get('id')})" for w in workspaces)
+        click.echo(f"workspaces visible to the App API key: {names}")
+    elif environment_id is not None:
+        click.echo(f"workspace: id {environment_id}")
+
+
+COMMANDS: list[click.Command] = [check]

@@ -1,0 +1,351 @@
+"""Typed, frozen settings from a TOML file, the environment and flags.
+
+Precedence: flag > environment > file > default. Every value remembers where it
+came from (``Settings.origins``), so an error can name the key and its source.
+String values in the file may use ``${ENV_VAR}`` (``$$`` is a literal ``$``).
+Secrets are wrapped in :class:`Secret` and registered for log redaction.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Literal
+
+from sqlalchemy.engine import make_url
+
+from .errors import ConfigError
+from .logs import MASK, redact, register_secret
+
+Source = Literal["customerio", "sandbox"]
+Region = Literal["us", "eu"]
+
+REGION_URLS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "us": ("https://api.customer.io", "https://track.customer.io"),
+        "eu": ("https://api-eu.customer.io", "https://track-eu.customer.io"),
+    }
+)
+"""Region -> (App API base URL, Track API base URL)."""
+
+# Documented per-budget ceilings (requests/second); above them only with
+# allow_unsafe_rate_limit = true. App 10/s is documented; transactional 100/s and
+# Track (spec: 1000/s, "not strictly enforced") are UNCONFIRMED at spec level.
+RATE_CEILINGS: Mapping[str, float] = MappingProxyType(
+    {"rate_limit": 10.0, "transactional_rate_limit": 100.0, "track_rate_limit": 1000.0}
+)
+SANDBOX_SCALES = ("tiny", "demo", "large")
+
+
+class Secret:
+    """A credential: masked in every repr/str, registered for log redaction."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        register_secret(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret('{MASK}')"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, repr=False)
+class Settings:
+    source: Source
+    region: Region
+    app_api_key: Secret | None
+    track_api_key: Secret | None
+    site_id: str | None
+    app_api_url: str
+    track_api_url: str
+    target_url: str = "sqlite:///cio-replicate.db"
+    rate_limit: float = 10.0
+    track_rate_limit: float = 30.0
+    transactional_rate_limit: float = 100.0
+    allow_unsafe_rate_limit: bool = False
+    concurrency: int = 4
+    timeout: float = 60.0
+    max_retry_wait: float = 120.0
+    sandbox_scale: str = "demo"
+    sandbox_seed: int = 1
+    lookback_seconds: int = 3600
+    batch_size: int = 1000
+    origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __repr__(self) -> str:
+        # Secrets mask themselves; a password inside target_url is registered
+        # as a secret and masked by redact().
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return redact(f"Settings({shown})")
+
+    __str__ = __repr__
+
+
+# --- value parsers: raw value -> typed value, or ValueError with the reason ---
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {type(value).__name__}")
+    return value.strip()
+
+
+def _choice(*allowed: str) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        text = _text(value).lower()
+        if text not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}, got {text!r}")
+        return text
+
+    return parse
+
+
+def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[[object], Any]:
+    noun = "an integer" if kind is int else "a number"
+
+    def parse(value: object) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError(f"must be {noun}, got {value!r}")
+        try:
+            number = kind(value.strip() if isinstance(value, str) else value)
+        except ValueError:
+            raise ValueError(f"must be {noun}, got {value!r}") from None
+        if kind is int and isinstance(value, float) and value != number:
+            raise ValueError(f"must be {noun}, got {value!r}")
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low:g} and {high:g}, got {value!r}")
+        return number
+
+    return parse
+
+
+def _rate(value: object) -> float:
+    rate = float(_number(float, 0.0, 1e6)(value))
+    if rate <= 0:
+        raise ValueError(f"must be greater than 0, got {value!r}")
+    return rate
+
+
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"must be true or false, got {value!r}")
+
+
+def _base_url(value: object) -> str:
+    url = _text(value).rstrip("/")
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", url):
+        raise ValueError(f"must be an http(s) URL like https://api.customer.io, got {url!r}")
+    return url
+
+
+def _secret_text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value.strip()
+
+
+def _target_url(value: object) -> str:
+    url = _text(value)
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise ValueError("is not a valid SQLAlchemy database URL") from None
+    register_secret(parsed.password if isinstance(parsed.password, str) else None)
+    return url
+
+
+PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
+    {
+        "source": _choice("customerio", "sandbox"),
+        "region": _choice("us", "eu"),
+        "app_api_key": _secret_text,
+        "track_api_key": _secret_text,
+        "site_id": _secret_text,
+        "app_api_url": _base_url,
+        "track_api_url": _base_url,
+        "target_url": _target_url,
+        "rate_limit": _rate,
+        "track_rate_limit": _rate,
+        "transactional_rate_limit": _rate,
+        "allow_unsafe_rate_limit": _bool,
+        "concurrency": _number(int, 1, 64),
+        "timeout": _number(float, 0.1, 3600),
+        "max_retry_wait": _number(float, 0, 86400),
+        "sandbox_scale": _choice(*SANDBOX_SCALES),
+        "sandbox_seed": _number(int, 0, 2**31 - 1),
+        "lookback_seconds": _number(int, 0, 30 * 86400),
+        "batch_size": _number(int, 1, 100_000),
+    }
+)
+"""Every configurable key (= Settings field) and its parser."""
+
+SECRET_KEYS = frozenset({"app_api_key", "track_api_key"})
+
+
+def env_name(key: str) -> str:
+    """The environment variable for a key: CIO_ + the key in upper case."""
+    return "CIO_" + key.upper()
+
+
+def flag_name(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+# --- the file ----------------------------------------------------------------
+
+_INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _interpolate(value: Any, key: str, path: str, env: Mapping[str, str]) -> Any:
+    if isinstance(value, list):
+        return [_interpolate(item, key, path, env) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "$"
+        if name not in env:
+            raise ConfigError(
+                f"environment variable {name} is not set (used as ${{{name}}} in {path})",
+                key=key,
+                source=f"file {path}",
+            )
+        return env[name]
+
+    return _INTERPOLATION.sub(replace, value)
+
+
+def read_file(path: str, env: Mapping[str, str]) -> dict[str, Any]:
+    """Read a TOML config file into {key: value}, with ${ENV_VAR} interpolated."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}", key="config") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}", key="config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", key="config") from None
+    unknown = sorted(set(data) - set(PARSERS))
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(unknown)} in {path}; known keys: {', '.join(PARSERS)}",
+            key=unknown[0],
+            source=f"file {path}",
+        )
+    return {key: _interpolate(value, key, path, env) for key, value in data.items()}
+
+
+# --- assembly ------------------------------------------------------------------
+
+
+def load_settings(
+    config_path: str | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, object] | None = None,
+) -> Settings:
+    """Parse the configuration once: flag > environment > file > default.
+
+    ``flags`` maps Settings field names to values; None means "not given".
+    Empty environment variables count as unset. Raises ConfigError (exit 2).
+    """
+    env = os.environ if env is None else env
+    flags = flags or {}
+    unknown_flags = sorted(set(flags) - set(PARSERS))
+    if unknown_flags:
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown_flags)}", key=unknown_flags[0])
+    config_path = config_path or env.get("CIO_CONFIG") or None
+    file_values = read_file(config_path, env) if config_path else {}
+
+    raw: dict[str, tuple[object, str]] = {}
+    for key in PARSERS:
+        if flags.get(key) is not None:
+            raw[key] = (flags[key], f"flag {flag_name(key)}")
+        elif env.get(env_name(key), "").strip():
+            raw[key] = (env[env_name(key)], f"env {env_name(key)}")
+        elif key in file_values:
+            raw[key] = (file_values[key], f"file {config_path}")
+
+    values: dict[str, Any] = {}
+    for key, (value, origin) in raw.items():
+        try:
+            values[key] = PARSERS[key](value)
+        except ValueError as exc:
+            reason = "must be a non-empty string" if key in SECRET_KEYS else str(exc)
+            raise ConfigError(reason, key=key, source=origin) from None
+    origins = {key: origin for key, (_, origin) in raw.items()}
+    return _assemble(values, origins)
+
+
+def _assemble(values: dict[str, Any], origins: dict[str, str]) -> Settings:
+    def where(key: str) -> str:
+        return origins.get(key, "default")
+
+    allow = bool(values.get("allow_unsafe_rate_limit", False))
+    for key, ceiling in RATE_CEILINGS.items():
+        if key in values and values[key] > ceiling and not allow:
+            raise ConfigError(
+                f"must be <= {ceiling:g} requests/second (Customer.io's documented limit); "
+                f"set allow_unsafe_rate_limit = true to go above it",
+                key=key,
+                source=where(key),
+            )
+
+    has_credentials = any(k in values for k in ("app_api_key", "track_api_key", "site_id"))
+    source = values.get("source") or ("customerio" if has_credentials else "sandbox")
+    if "source" not in origins:
+        origins["source"] = "default" if source == "sandbox" else "credentials present"
+    if source == "customerio":
+        if "app_api_key" not in values:
+            raise ConfigError(
+                f"source is customerio ({where('source')}) but no App API key is configured: "
+                f"set {env_name('app_api_key')} or app_api_key in the config file",
+                key="app_api_key",
+            )
+        if ("track_api_key" in values) != ("site_id" in values):
+            missing = "site_id" if "site_id" not in values else "track_api_key"
+            raise ConfigError(
+                f"the Track API needs both site_id and track_api_key; set {env_name(missing)} "
+                f"or {missing} in the config file",
+                key=missing,
+            )
+
+    region = values.get("region", "us")
+    app_default, track_default = REGION_URLS[region]
+    for key in ("app_api_key", "track_api_key"):
+        if key in values:
+            values[key] = Secret(values[key])
+    values.update(source=source, region=region)
+    values.setdefault("app_api_key", None)
+    values.setdefault("track_api_key", None)
+    values.setdefault("site_id", None)
+    values.setdefault("app_api_url", app_default)
+    values.setdefault("track_api_url", track_default)
+    for key in PARSERS:
+        origins.setdefault(key, "default")
+    return Settings(**values, origins=MappingProxyType(origins))

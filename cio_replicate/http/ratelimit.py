@@ -1,0 +1,97 @@
+"""Client-side rate limiting: smooth spacing per named budget, shared by the process.
+
+Customer.io's 429s carry little information, so the best policy is never to
+cause one. Each budget hands out start slots spaced ``1 / rate`` apart (no
+bursts: an idle limiter does not bank credit), with a small headroom so that
+network jitter cannot squeeze one extra request into a server-side second.
+A 429 received anyway holds the whole budget for its Retry-After.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+HEADROOM = 0.96
+"""Requests start at most at rate * HEADROOM: ~4% spare for jitter in arrival times."""
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+class RateLimiter:
+    """Thread-safe spacing of request starts; clock and sleep are injectable."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        name: str = "",
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self.name = name
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next_free = float("-inf")
+        self._interval = 0.0
+        self.set_rate(rate)
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two request starts."""
+        return self._interval
+
+    def set_rate(self, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be > 0, got {rate}")
+        with self._lock:
+            self._rate = rate
+            self._interval = 1.0 / (rate * HEADROOM)
+
+    def acquire(self) -> float:
+        """Wait for the next start slot; return the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_free)
+            self._next_free = slot + self._interval
+        wait = slot - now
+        if wait > 0:
+            self._sleep(wait)
+        return max(wait, 0.0)
+
+    def hold(self, seconds: float) -> None:
+        """Push every later start at least ``seconds`` into the future (after a 429)."""
+        with self._lock:
+            self._next_free = max(self._next_free, self._clock() + seconds)
+
+
+class LimiterRegistry:
+    """Named budgets ("app", "track", "transactional"): one limiter per name."""
+
+    def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._limiters: dict[str, RateLimiter] = {}
+
+    def get(self, name: str, rate: float) -> RateLimiter:
+        """The limiter for ``name``, created on first use; the latest rate wins."""
+        with self._lock:
+            limiter = self._limiters.get(name)
+            if limiter is None:
+                limiter = RateLimiter(rate, name=name, clock=self._clock, sleep=self._sleep)
+                self._limiters[name] = limiter
+            elif limiter.rate != rate:
+                limiter.set_rate(rate)
+            return limiter
+
+
+LIMITERS = LimiterRegistry()
+"""The process-wide budgets shared by every client that runs on the real clock."""

@@ -1,0 +1,83 @@
+"""The rate limiter: smooth spacing, no bursts, holds, thread safety, shared budgets."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from cio_replicate.http import LIMITERS, LimiterRegistry, RateLimiter
+from cio_replicate.http.ratelimit import HEADROOM
+
+from .conftest import FakeClock
+
+
+def starts(limiter: RateLimiter, clock: FakeClock, n: int) -> list[float]:
+    """Start times of n acquisitions made one after another."""
+    out = []
+    for _ in range(n):
+        limiter.acquire()
+        out.append(clock())
+    return out
+
+
+def test_requests_are_spaced_evenly_not_bursted(clock: FakeClock) -> None:
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    times = starts(limiter, clock, 21)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) == pytest.approx(1 / (10 * HEADROOM))
+    # no one-second window ever holds more than 10 starts
+    assert all(sum(1 for t in times if s <= t < s + 1.0) <= 10 for s in times)
+
+
+def test_an_idle_limiter_banks_no_burst(clock: FakeClock) -> None:
+    limiter = RateLimiter(5, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    clock.now += 60
+    times = starts(limiter, clock, 3)
+    assert times[1] - times[0] >= 1 / 5 and times[2] - times[1] >= 1 / 5
+
+
+def test_hold_delays_every_later_start(clock: FakeClock) -> None:
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    t0 = clock()
+    limiter.hold(4.0)
+    assert limiter.acquire() == pytest.approx(4.0)
+    assert clock() == pytest.approx(t0 + 4.0)
+
+
+def test_concurrent_acquirers_get_distinct_evenly_spaced_slots() -> None:
+    frozen = FakeClock()
+    limiter = RateLimiter(10, clock=frozen, sleep=lambda s: None)  # time stands still
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(25):
+            wait = limiter.acquire()
+            with lock:
+                waits.append(wait)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = [i * limiter.interval for i in range(200)]
+    assert sorted(waits) == pytest.approx(expected)
+
+
+def test_rate_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        RateLimiter(0)
+
+
+def test_registry_shares_one_limiter_per_budget_and_takes_the_latest_rate(
+    clock: FakeClock,
+) -> None:
+    registry = LimiterRegistry(clock=clock, sleep=clock.sleep)
+    app = registry.get("app", 10)
+    assert registry.get("app", 10) is app
+    assert registry.get("track", 30) is not app
+    assert registry.get("app", 5) is app and app.rate == 5
+    assert LIMITERS.get("app", 10) is LIMITERS.get("app", 10)
