@@ -1,0 +1,383 @@
+"""Messages (deliveries) and activities, computed on demand from their index.
+
+Message j (0-based) of the base set: created increases with j (EPOCH - 365 days ... EPOCH),
+its source is sources[j % P] and its recipient is base person j % N, so "the messages of a
+campaign" and "the messages of a person" are arithmetic progressions that can be walked
+without scanning. Listings go newest first (descending index). Messages added later get the
+next index and created = clock now, so index order stays time order. Metric changes are an
+overlay keyed by index; nothing is materialised for the base set.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import heapq
+import struct
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .constants import DAY, EPOCH
+from .content import Source
+from .people import PeopleStore, Person
+from .rand import frac, key, mix, pick
+
+_K_MSG = key("message")
+_K_ACT = key("activity")
+EVENTS = ("purchase", "Signed Up", "cart.abandoned", "page viewed 👀", "Plan Changed")
+FAILURES = ("550 5.1.1 mailbox unavailable", "Recipient address was suppressed", "timeout")
+OPENING = frozenset({"email", "push", "in_app", "whatsapp"})
+
+
+def encode_id(prefix: bytes, seed: int, index: int) -> str:
+    raw = prefix + struct.pack(">HQ", seed & 0xFFFF, index) + mix(seed, index).to_bytes(8, "big")
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_id(prefix: bytes, seed: int, value: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(value.encode())
+    except (ValueError, UnicodeEncodeError):
+        return None
+    if len(raw) != len(prefix) + 18 or not raw.startswith(prefix):
+        return None
+    s, index = struct.unpack(">HQ", raw[len(prefix) : len(prefix) + 10])
+    return index if s == seed & 0xFFFF and encode_id(prefix, seed, index) == value else None
+
+
+def descending(start: int, stop: int, residue: int | None = None, step: int = 1) -> Iterator[int]:
+    """Indices in [stop, start) going down; with a residue, only j % step == residue."""
+    if residue is None:
+        yield from range(start - 1, stop - 1, -1)
+        return
+    top = start - 1
+    top -= (top - residue) % step
+    yield from range(top, stop - 1, -step)
+
+
+def merge_desc(streams: Sequence[Iterator[int]]) -> Iterator[int]:
+    if len(streams) == 1:
+        return streams[0]
+    return heapq.merge(*streams, reverse=True)
+
+
+def base_metrics(seed: int, j: int, created: int, mtype: str) -> tuple[dict[str, int], str | None]:
+    r = frac(seed, _K_MSG, j, 1)
+    m: dict[str, int] = {"created": created}
+    if r < 0.02:
+        m["drafted"] = created
+        return m, None
+    if r < 0.05:
+        m["failed"] = created + 5
+        return m, pick(FAILURES, seed, j)
+    m["sent"] = created + 2
+    if r < 0.08:
+        m["bounced"] = created + 40
+        return m, pick(FAILURES, seed, j, 2)
+    if r < 0.09:
+        m["undeliverable"] = created + 3
+        return m, "Recipient address was suppressed"
+    if mtype in ("email", "twilio", "push", "whatsapp"):
+        m["delivered"] = created + 30
+    r2 = frac(seed, _K_MSG, j, 2)
+    if mtype in OPENING and r2 < 0.45:
+        m["opened"] = created + 600 + int(r2 * 10_000)
+        if mtype == "email":
+            m["human_opened"] = 1 + (j % 3)
+            m["prefetch_opened"] = j % 2
+        if r2 < 0.15:
+            m["clicked"] = m["opened"] + 120
+            if mtype == "email":
+                m["human_clicked"] = 1
+                m["prefetch_clicked"] = 0
+            if r2 < 0.04:
+                m["converted"] = m["clicked"] + 3600
+    elif mtype in ("webhook", "slack") and r2 < 0.2:
+        m["clicked"] = created + 90
+    if mtype == "email" and 0.9 < r2 < 0.91:
+        m["unsubscribed"] = created + 900
+    if mtype == "email" and 0.95 < r2 < 0.955:
+        m["spammed"] = created + 1200
+    return m, None
+
+
+def has_metric(metrics: dict[str, int], metric: str) -> bool:
+    if metric == "attempted":
+        return any(k in metrics for k in ("sent", "failed", "bounced", "undeliverable"))
+    return metric in metrics
+
+
+@dataclass
+class MessageStore:
+    seed: int
+    base: int
+    people: PeopleStore
+    sources: list[Source]
+    t0: int = EPOCH - 365 * DAY
+    t1: int = EPOCH - 60
+    added: list[dict[str, Any]] = field(default_factory=list)
+    metric_overlay: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.base + len(self.added)
+
+    def created(self, j: int) -> int:
+        if j >= self.base:
+            return int(self.added[j - self.base]["created"])
+        return self.t0 + (j * (self.t1 - self.t0)) // max(self.base, 1)
+
+    def message_id(self, j: int) -> str:
+        return encode_id(b"dlv", self.seed, j)
+
+    def index_of(self, message_id: str) -> int | None:
+        j = decode_id(b"dlv", self.seed, message_id)
+        return j if j is not None and j < self.total else None
+
+    def source_of(self, j: int) -> Source:
+        if j >= self.base:
+            src = self.added[j - self.base]["_source"]
+            assert isinstance(src, Source)
+            return src
+        return self.sources[j % len(self.sources)]
+
+    def get(self, j: int, tracked: bool = False) -> dict[str, Any]:
+        if j >= self.base:
+            rec = {k: v for k, v in self.added[j - self.base].items() if k != "_source"}
+            rec["metrics"] = dict(self.metric_overlay.get(j, rec["metrics"]))
+            return rec
+        src = self.source_of(j)
+        person = self.people.base_identity(j % self.people.base)
+        created = self.created(j)
+        metrics, failure = base_metrics(self.seed, j, created, src.type)
+        if j in self.metric_overlay:
+            metrics = dict(self.metric_overlay[j])
+        rec = self.record(j, src, person, created, metrics, failure)
+        if tracked:
+            rec["tracked_responses"] = (
+                {"Yes": {"id": 1, "ts": metrics["clicked"]}} if "clicked" in metrics else {}
+            )
+        return rec
+
+    def record(
+        self,
+        j: int,
+        src: Source,
+        person: Person,
+        created: int,
+        metrics: dict[str, int],
+        failure: str | None,
+    ) -> dict[str, Any]:
+        mid = self.message_id(j)
+        if src.type == "email":
+            recipient = person.email or ""
+        elif src.type == "webhook":
+            recipient = "https://hooks.example.com/endpoint"
+        elif src.type in ("twilio", "whatsapp"):
+            recipient = f"+1555{j % 10_000_000:07d}"
+        else:
+            recipient = person.devices[0]["id"] if person.devices else ""
+        last = max(metrics.values())
+        return {
+            "id": mid,
+            "deduplicate_id": f"{mid}:{last}",
+            "message_template_id": src.template_id,
+            "customer_id": person.id,
+            "customer_identifiers": person.identifiers(),
+            "recipient": recipient,
+            "subject": src.subject if src.type == "email" else "",
+            "metrics": metrics,
+            "created": created,
+            "failure_message": failure,
+            "campaign_id": src.parent_id if src.kind == "campaign" else None,
+            "action_id": src.action_id,
+            "parent_action_id": src.parent_action_id,
+            "newsletter_id": src.parent_id if src.kind == "newsletter" else None,
+            "content_id": src.content_id,
+            "broadcast_id": src.parent_id if src.kind == "broadcast" else None,
+            "trigger_event_id": f"01HX{mix(self.seed, j) % 10**12:012d}"
+            if src.kind == "campaign" and j % 3 == 0
+            else None,
+            "forgotten": False,
+            "type": src.type,
+        }
+
+    def add(
+        self,
+        src: Source,
+        person: Person,
+        now: int,
+        metrics: dict[str, int] | None = None,
+        failure: str | None = None,
+    ) -> dict[str, Any]:
+        j = self.total
+        rec = self.record(
+            j, src, person, now, dict(metrics or {"created": now, "sent": now}), failure
+        )
+        rec["_source"] = src
+        self.added.append(rec)
+        return self.get(j)
+
+    def set_metric(self, j: int, metric: str, ts: int | None) -> dict[str, Any]:
+        metrics = dict(self.get(j)["metrics"])
+        if ts is None:
+            metrics.pop(metric, None)
+        else:
+            metrics[metric] = ts
+        self.metric_overlay[j] = metrics
+        return self.get(j)
+
+    # listing ----------------------------------------------------------------
+    def time_bounds(self, start_ts: int | None, end_ts: int | None) -> tuple[int, int]:
+        """Index range [lo, hi) of messages with start_ts <= created <= end_ts."""
+        lo, hi = 0, self.total
+        if start_ts is not None:
+            lo = bisect.bisect_left(range(self.total), start_ts, key=self.created)
+        if end_ts is not None:
+            hi = bisect.bisect_right(range(self.total), end_ts, key=self.created)
+        return lo, max(lo, hi)
+
+    def candidates(
+        self,
+        lo: int,
+        hi: int,
+        *,
+        sources: Iterable[Source] | None = None,
+        person: Person | None = None,
+    ) -> Iterator[int]:
+        """Indices in [lo, hi), newest first, restricted to sources or to one person."""
+        added_part = range(min(hi, self.total) - 1, max(lo, self.base) - 1, -1)
+        wanted = set(sources) if sources is not None else None
+
+        def keep_added(j: int) -> bool:
+            rec = self.added[j - self.base]
+            if wanted is not None and rec["_source"] not in wanted:
+                return False
+            return person is None or rec["customer_identifiers"]["cio_id"] == person.cio_id
+
+        yield from (j for j in added_part if keep_added(j))
+        top = min(hi, self.base)
+        if person is not None:
+            if person.index < self.people.base:
+                yield from descending(top, lo, person.index, self.people.base)
+            return
+        if wanted is None:
+            yield from descending(top, lo)
+            return
+        slots = [s for s, src in enumerate(self.sources) if src in wanted]
+        P = len(self.sources)
+        yield from merge_desc([descending(top, lo, s, P) for s in slots])
+
+    def select(
+        self, candidates: Iterator[int], predicate: Callable[[int], bool] | None
+    ) -> Iterator[int]:
+        return candidates if predicate is None else (j for j in candidates if predicate(j))
+
+
+@dataclass
+class ActivityStore:
+    """Activities: base k is person k % N, timestamps spread over the last 30 days."""
+
+    seed: int
+    base: int
+    people: PeopleStore
+    messages: MessageStore
+    added: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.base + len(self.added)
+
+    def timestamp(self, k: int) -> int:
+        if k >= self.base:
+            return int(self.added[k - self.base]["timestamp"])
+        return EPOCH - 30 * DAY + (k * (30 * DAY - 60)) // max(self.base, 1)
+
+    def person_index(self, k: int) -> int:
+        if k >= self.base:
+            return int(self.added[k - self.base]["_person"])
+        return k % self.people.base
+
+    def get(self, k: int) -> dict[str, Any]:
+        if k >= self.base:
+            return {key_: v for key_, v in self.added[k - self.base].items() if key_ != "_person"}
+        i = k % self.people.base
+        person = self.people.base_identity(i)
+        h = mix(self.seed, _K_ACT, k)
+        rec: dict[str, Any] = {
+            "id": encode_id(b"act", self.seed, k),
+            "customer_id": person.id,
+            "customer_identifiers": person.identifiers(),
+            "timestamp": self.timestamp(k),
+        }
+        kind = h % 6
+        rounds = self.messages.base // self.people.base
+        if kind in (0, 1) and rounds > 0:
+            j = i + self.people.base * (h // 7 % rounds)
+            msg = self.messages.get(j)
+            rec.update(
+                type="sent_email" if kind == 0 else "opened_email",
+                delivery_id=msg["id"],
+                delivery_type="email",
+                data={
+                    "delivery_id": msg["id"],
+                    "delivered": msg["metrics"].get("delivered"),
+                    "opened": "opened" in msg["metrics"],
+                },
+            )
+        elif kind == 2:
+            rec.update(
+                type="event",
+                name=pick(EVENTS, h, 1),
+                data={"price": (h % 10_000) / 100, "currency": "EUR", "sku": f"SKU-{h % 97}"},
+            )
+        elif kind == 3:
+            rec.update(
+                type="page",
+                name="https://example.com/pricing?ref=ü",
+                url="https://example.com/pricing?ref=ü",
+                data={},
+            )
+        elif kind == 4:
+            rec.update(
+                type="attribute_change",
+                data={
+                    "plan": {
+                        "from": pick(("free", ""), h, 2),
+                        "to": pick(("pro", "enterprise"), h, 3),
+                    }
+                },
+            )
+        else:
+            rec.update(type="_o:1:create" if h & 8 else "profile_create", data={})
+        return rec
+
+    def add(
+        self, person: Person, now: int, atype: str, name: str | None, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        k = self.total
+        rec: dict[str, Any] = {
+            "id": encode_id(b"act", self.seed, k),
+            "customer_id": person.id,
+            "customer_identifiers": person.identifiers(),
+            "timestamp": now,
+            "type": atype,
+            "data": data,
+            "_person": person.index,
+        }
+        if name is not None:
+            rec["name"] = name
+        self.added.append(rec)
+        return self.get(k)
+
+    def candidates(self, start: int, person: Person | None = None) -> Iterator[int]:
+        """Indices below `start`, newest first, optionally of one person."""
+        for k in range(min(start, self.total) - 1, self.base - 1, -1):
+            if person is None or self.added[k - self.base]["_person"] == person.index:
+                yield k
+        top = min(start, self.base)
+        if person is None:
+            yield from descending(top, 0)
+        elif person.index < self.people.base:
+            yield from descending(top, 0, person.index, self.people.base)

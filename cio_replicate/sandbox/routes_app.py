@@ -1,0 +1,269 @@
+"""Read routes of the App API for campaigns, broadcasts, newsletters, messages,
+transactional templates, collections, exports, snippets, reporting webhooks, activities,
+sender identities and workspaces. Envelopes and parameters follow the reference, section 4."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .constants import ACTIONS_PAGE_SIZE
+from .listing import activity_page, message_page
+from .paging import next_token, page_after_id, parse_limit, read_cursor, take_page
+from .router import Call, Reply, app_error, route
+
+
+def _get(call: Call, table: str, param: str, what: str) -> dict[str, Any]:
+    rec = call.workspace.record(table, call.int_param(param))
+    if rec is None:
+        raise app_error(404, f"The {what} you requested does not exist.")
+    return rec
+
+
+# campaigns ----------------------------------------------------------------------------
+@route("app", "GET", "/v1/campaigns")
+def list_campaigns(call: Call) -> Reply:
+    return Reply(200, {"campaigns": call.workspace.records("campaigns")})
+
+
+@route("app", "GET", "/v1/campaigns/{campaign_id}")
+def get_campaign(call: Call) -> Reply:
+    return Reply(200, {"campaign": _get(call, "campaigns", "campaign_id", "campaign")})
+
+
+@route("app", "GET", "/v1/campaigns/{campaign_id}/actions")
+def campaign_actions(call: Call) -> Reply:
+    camp = _get(call, "campaigns", "campaign_id", "campaign")
+    if "limit" in call.query:
+        raise app_error(400, "limit is not a parameter of this endpoint")
+    actions = call.workspace.campaign_actions(camp["id"])
+    kind = f"actions:{camp['id']}"
+    start = read_cursor(call, kind) or 0
+    if not isinstance(start, int):
+        raise app_error(400, "start is not a valid pagination token for this listing")
+    page, position = take_page(
+        enumerate(actions[start:], start), ACTIONS_PAGE_SIZE, lambda r: r[0] + 1
+    )
+    return Reply(200, {"actions": [a for _, a in page], "next": next_token(kind, position)})
+
+
+@route("app", "GET", "/v1/campaigns/{campaign_id}/actions/{action_id}")
+def campaign_action(call: Call) -> Reply:
+    camp = _get(call, "campaigns", "campaign_id", "campaign")
+    action = call.workspace.content.campaign_actions.get(call.int_param("action_id"))
+    if action is None or action["campaign_id"] != camp["id"]:
+        raise app_error(404, "The action you requested does not exist.")
+    return Reply(200, {"action": action})
+
+
+@route("app", "GET", "/v1/campaigns/{campaign_id}/messages")
+def campaign_messages(call: Call) -> Reply:
+    camp = _get(call, "campaigns", "campaign_id", "campaign")
+    sources = call.workspace.sources_of("campaign", camp["id"])
+    return Reply(200, message_page(call, f"cmsg:{camp['id']}", "parent_messages", sources=sources))
+
+
+# broadcasts ---------------------------------------------------------------------------
+@route("app", "GET", "/v1/broadcasts")
+def list_broadcasts(call: Call) -> Reply:
+    return Reply(200, {"broadcasts": call.workspace.records("broadcasts")})
+
+
+@route("app", "GET", "/v1/broadcasts/{broadcast_id}")
+def get_broadcast(call: Call) -> Reply:
+    return Reply(200, {"broadcast": _get(call, "broadcasts", "broadcast_id", "broadcast")})
+
+
+@route("app", "GET", "/v1/broadcasts/{broadcast_id}/actions")
+def broadcast_actions(call: Call) -> Reply:
+    bc = _get(call, "broadcasts", "broadcast_id", "broadcast")
+    return Reply(200, {"actions": call.workspace.broadcast_actions(bc["id"])})
+
+
+@route("app", "GET", "/v1/broadcasts/{broadcast_id}/actions/{action_id}")
+def broadcast_action(call: Call) -> Reply:
+    bc = _get(call, "broadcasts", "broadcast_id", "broadcast")
+    action = call.workspace.content.broadcast_actions.get(call.int_param("action_id"))
+    if action is None or action["broadcast_id"] != bc["id"]:
+        raise app_error(404, "The action you requested does not exist.")
+    return Reply(200, {"action": action})
+
+
+@route("app", "GET", "/v1/broadcasts/{broadcast_id}/messages")
+def broadcast_messages(call: Call) -> Reply:
+    bc = _get(call, "broadcasts", "broadcast_id", "broadcast")
+    sources = call.workspace.sources_of("broadcast", bc["id"])
+    return Reply(200, message_page(call, f"bmsg:{bc['id']}", "parent_messages", sources=sources))
+
+
+@route("app", "GET", "/v1/broadcasts/{broadcast_id}/triggers")
+def broadcast_triggers(call: Call) -> Reply:
+    bc = _get(call, "broadcasts", "broadcast_id", "broadcast")
+    return Reply(200, {"triggers": call.workspace.triggers(bc["id"])})
+
+
+# newsletters --------------------------------------------------------------------------
+@route("app", "GET", "/v1/newsletters")
+def list_newsletters(call: Call) -> Reply:
+    limit = parse_limit(call, "newsletters")
+    sort = call.query.get("sort") or "asc"
+    if sort not in ("asc", "desc"):
+        raise app_error(400, "sort must be asc or desc")
+    page, token = page_after_id(
+        call,
+        f"newsletters:{sort}",
+        call.workspace.records("newsletters"),
+        limit,
+        descending=sort == "desc",
+    )
+    return Reply(200, {"newsletters": page, "next": token})
+
+
+@route("app", "GET", "/v1/newsletters/{newsletter_id}")
+def get_newsletter(call: Call) -> Reply:
+    return Reply(200, {"newsletter": _get(call, "newsletters", "newsletter_id", "newsletter")})
+
+
+@route("app", "GET", "/v1/newsletters/{newsletter_id}/contents")
+def newsletter_contents(call: Call) -> Reply:
+    news = _get(call, "newsletters", "newsletter_id", "newsletter")
+    return Reply(200, {"contents": call.workspace.newsletter_contents(news["id"])})
+
+
+@route("app", "GET", "/v1/newsletters/{newsletter_id}/contents/{content_id}")
+def newsletter_content(call: Call) -> Reply:
+    news = _get(call, "newsletters", "newsletter_id", "newsletter")
+    content = call.workspace.content.contents.get(call.int_param("content_id"))
+    if content is None or content["newsletter_id"] != news["id"]:
+        raise app_error(404, "The content you requested does not exist.")
+    return Reply(200, {"content": content})
+
+
+@route("app", "GET", "/v1/newsletters/{newsletter_id}/messages")
+def newsletter_messages(call: Call) -> Reply:
+    news = _get(call, "newsletters", "newsletter_id", "newsletter")
+    sources = call.workspace.sources_of("newsletter", news["id"])
+    return Reply(200, message_page(call, f"nmsg:{news['id']}", "parent_messages", sources=sources))
+
+
+# messages -----------------------------------------------------------------------------
+@route("app", "GET", "/v1/messages")
+def list_messages(call: Call) -> Reply:
+    return Reply(200, message_page(call, "messages", "messages", default_window=True))
+
+
+@route("app", "GET", "/v1/messages/{message_id}")
+def get_message(call: Call) -> Reply:
+    store = call.workspace.messages
+    j = store.index_of(call.params["message_id"])
+    if j is None:
+        raise app_error(404, "The message you requested does not exist.")
+    return Reply(200, {"message": store.get(j, call.bool_query("get_tracked_responses"))})
+
+
+# transactional ------------------------------------------------------------------------
+@route("app", "GET", "/v1/transactional")
+def list_transactional(call: Call) -> Reply:
+    return Reply(200, {"messages": call.workspace.records("transactional")})
+
+
+@route("app", "GET", "/v1/transactional/{transactional_id}")
+def get_transactional(call: Call) -> Reply:
+    rec = _get(call, "transactional", "transactional_id", "transactional message")
+    return Reply(200, {"message": rec})
+
+
+@route("app", "GET", "/v1/transactional/{transactional_id}/messages")
+def transactional_messages(call: Call) -> Reply:
+    rec = _get(call, "transactional", "transactional_id", "transactional message")
+    sources = call.workspace.sources_of("transactional", rec["id"])
+    return Reply(200, message_page(call, f"tmsg:{rec['id']}", "parent_messages", sources=sources))
+
+
+# collections, exports, snippets, reporting webhooks ------------------------------------
+@route("app", "GET", "/v1/collections")
+def list_collections(call: Call) -> Reply:
+    return Reply(200, {"collections": call.workspace.records("collections")})
+
+
+@route("app", "GET", "/v1/collections/{collection_id}")
+def get_collection(call: Call) -> Reply:
+    return Reply(200, {"collection": _get(call, "collections", "collection_id", "collection")})
+
+
+@route("app", "GET", "/v1/collections/{collection_id}/content")
+def collection_content(call: Call) -> Reply:
+    rec = _get(call, "collections", "collection_id", "collection")
+    return Reply(200, call.workspace.misc.collection_data[rec["id"]])
+
+
+@route("app", "GET", "/v1/exports")
+def list_exports(call: Call) -> Reply:
+    return Reply(200, {"exports": call.workspace.records("exports")})
+
+
+@route("app", "GET", "/v1/exports/{export_id}")
+def get_export(call: Call) -> Reply:
+    return Reply(200, {"export": _get(call, "exports", "export_id", "export")})
+
+
+@route("app", "GET", "/v1/exports/{export_id}/download")
+def download_export(call: Call) -> Reply:
+    rec = _get(call, "exports", "export_id", "export")
+    if rec["status"] != "done":
+        raise app_error(400, "The export is not ready yet.")
+    rec["downloads"] += 1
+    expires = call.workspace.now() + 15 * 60
+    url = f"https://sandbox-exports.invalid/{rec['id']}.csv?expires={expires}&signature=sandbox"
+    return Reply(200, {"url": url})
+
+
+@route("app", "GET", "/v1/snippets")
+def list_snippets(call: Call) -> Reply:
+    return Reply(200, {"snippets": call.workspace.records("snippets")})
+
+
+@route("app", "GET", "/v1/reporting_webhooks")
+def list_webhooks(call: Call) -> Reply:
+    return Reply(200, {"reporting_webhooks": call.workspace.records("webhooks")})
+
+
+@route("app", "GET", "/v1/reporting_webhooks/{webhook_id}")
+def get_webhook(call: Call) -> Reply:
+    return Reply(200, _get(call, "webhooks", "webhook_id", "reporting webhook"))
+
+
+# activities, sender identities, workspaces ---------------------------------------------
+@route("app", "GET", "/v1/activities")
+def list_activities(call: Call) -> Reply:
+    person = None
+    if call.query.get("customer_id"):
+        id_type = call.query.get("id_type") or "id"
+        if id_type not in ("id", "email", "cio_id"):
+            raise app_error(400, "id_type must be one of id, email, cio_id")
+        person = call.workspace.people.find(call.query["customer_id"], id_type)
+        if person is None:
+            return Reply(200, {"activities": [], "next": ""})
+    return Reply(200, activity_page(call, "activities", "activities", person))
+
+
+@route("app", "GET", "/v1/sender_identities")
+def list_senders(call: Call) -> Reply:
+    limit = parse_limit(call, "sender_identities")
+    sort = call.query.get("sort") or "asc"
+    if sort not in ("asc", "desc"):
+        raise app_error(400, "sort must be asc or desc")
+    records = call.workspace.records("senders")
+    if not call.bool_query("hidden"):
+        records = [r for r in records if not r["hidden"]]
+    page, token = page_after_id(call, f"senders:{sort}", records, limit, descending=sort == "desc")
+    return Reply(200, {"sender_identities": page, "next": token})
+
+
+@route("app", "GET", "/v1/sender_identities/{sender_id}")
+def get_sender(call: Call) -> Reply:
+    return Reply(200, {"sender_identity": _get(call, "senders", "sender_id", "sender identity")})
+
+
+@route("app", "GET", "/v1/workspaces")
+def list_workspaces(call: Call) -> Reply:
+    return Reply(200, {"workspaces": [call.workspace.workspace_info()]})

@@ -1,0 +1,428 @@
+"""The simulated workspace: generated data, read accessors and the mutation interface.
+
+Reads return exactly the JSON objects the API serves (tests use them to compute expected
+rows without HTTP). Mutations stamp times from the sandbox clock: updates bump
+`updated`/`updated_at` (and `deduplicate_id`), creations get created = now.
+
+Mutation API (used by writes.py and by tests; call under `ws.lock` from concurrent code):
+    create_person / update_person / delete_person        (people.Person values)
+    add_to_segment / remove_from_segment / create_segment / delete_segment
+    create_collection / update_collection / delete_collection
+    put_snippet / delete_snippet
+    create_webhook / update_webhook / delete_webhook
+    put_object / delete_object / relate / unrelate
+    update_record("campaign_actions"|"broadcast_actions"|"contents"|"campaigns"|..., id, fields)
+    add_message(source, person) / add_transactional_delivery(tid, person)
+    set_message_metric(message_id, metric, ts=None -> now)   (never touches `created`)
+    add_activity(person, type, name, data) / create_export(type, description)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .constants import ENVIRONMENT_ID, Region
+from .content import Source, build_content, dedup
+from .deliveries import ActivityStore, MessageStore
+from .misc import build_misc, collection_meta
+from .people import PeopleStore, Person, customer_object
+from .rand import frac, key, pick
+from .scales import Scale, get_scale
+from .simclock import SandboxClock
+
+_K_REL = key("relationship")
+UPDATED_FIELD = {
+    "campaigns": "updated",
+    "campaign_actions": "updated",
+    "broadcasts": "updated",
+    "broadcast_actions": "updated",
+    "newsletters": "updated",
+    "contents": "updated",
+    "transactional": "updated_at",
+    "segments": "updated_at",
+    "collections": "updated_at",
+    "exports": "updated_at",
+    "webhooks": None,
+    "senders": None,
+    "triggers": None,
+}
+
+
+class Workspace:
+    def __init__(
+        self,
+        scale: str | Scale = "tiny",
+        seed: int = 1,
+        *,
+        clock: SandboxClock | None = None,
+        region: Region = "us",
+    ) -> None:
+        self.scale = scale if isinstance(scale, Scale) else get_scale(scale)
+        self.seed = seed
+        self.clock = clock or SandboxClock()
+        self.region: Region = region
+        self.lock = threading.RLock()
+        self.content = build_content(seed, self.scale, self.scale.segments)
+        self.misc = build_misc(seed, self.scale)
+        self.people = PeopleStore(seed, self.scale.people)
+        self.messages = MessageStore(seed, self.scale.messages, self.people, self.content.sources)
+        self.activities = ActivityStore(seed, self.scale.activities, self.people, self.messages)
+        self.seg_added: dict[int, set[int]] = {}
+        self.seg_removed: dict[int, set[int]] = {}
+        self.object_order = {t: list(objs) for t, objs in self.misc.objects.items()}
+        self.rel_added: dict[tuple[str, str, int], dict[str, Any]] = {}
+        self.rel_removed: set[tuple[str, str, int]] = set()
+
+    def now(self) -> int:
+        return self.clock.now()
+
+    # generic records ---------------------------------------------------------------
+    def table(self, name: str) -> dict[Any, dict[str, Any]]:
+        source: Any = self.content if hasattr(self.content, name) else self.misc
+        table: dict[Any, dict[str, Any]] = getattr(source, name)
+        return table
+
+    def records(self, name: str) -> list[dict[str, Any]]:
+        """All records of a small table, sorted by id (snippets by name)."""
+        return [self.table(name)[k] for k in sorted(self.table(name))]
+
+    def record(self, name: str, record_id: Any) -> dict[str, Any] | None:
+        return self.table(name).get(record_id)
+
+    def touch(self, name: str, rec: dict[str, Any]) -> dict[str, Any]:
+        field_name = UPDATED_FIELD.get(name)
+        now = self.now()
+        if field_name:
+            rec[field_name] = now
+        if "deduplicate_id" in rec:
+            rec["deduplicate_id"] = dedup(rec["id"], now)
+        return rec
+
+    def update_record(self, name: str, record_id: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
+        rec = self.table(name)[record_id]
+        rec.update(fields)
+        return self.touch(name, rec)
+
+    def campaign_actions(self, campaign_id: int) -> list[dict[str, Any]]:
+        ids = [a["id"] for a in self.content.campaigns[campaign_id]["actions"]]
+        return [self.content.campaign_actions[i] for i in ids]
+
+    def broadcast_actions(self, broadcast_id: int) -> list[dict[str, Any]]:
+        ids = [a["id"] for a in self.content.broadcasts[broadcast_id]["actions"]]
+        return [self.content.broadcast_actions[i] for i in ids]
+
+    def triggers(self, broadcast_id: int) -> list[dict[str, Any]]:
+        return [t for t in self.records("triggers") if t["broadcast_id"] == broadcast_id]
+
+    def newsletter_contents(self, newsletter_id: int) -> list[dict[str, Any]]:
+        ids = self.content.newsletters[newsletter_id]["content_ids"]
+        return [self.content.contents[i] for i in ids]
+
+    def sources_of(self, kind: str, parent_id: int) -> list[Source]:
+        return [s for s in self.messages.sources if s.kind == kind and s.parent_id == parent_id] + [
+            m["_source"]
+            for m in self.messages.added
+            if m["_source"].kind == kind and m["_source"].parent_id == parent_id
+        ]
+
+    # people ------------------------------------------------------------------------
+    def customer(self, person: Person, requested_id: str | None = None) -> dict[str, Any]:
+        return customer_object(person, requested_id)
+
+    def iter_people(self, start: int = 0) -> Iterator[Person]:
+        return self.people.iter_from(start)
+
+    def create_person(
+        self,
+        id: str | None = None,
+        email: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> Person:
+        if id is None and email is None:
+            raise ValueError("a person needs an id or an email")
+        return self.people.create(id, email, dict(attributes or {}), self.now())
+
+    def update_person(self, person: Person, changes: Mapping[str, Any]) -> Person:
+        current = self.people.get(person.index)
+        if current is None:
+            raise KeyError(f"person {person.cio_id} does not exist")
+        return self.people.update(current, changes, self.now())
+
+    def delete_person(self, person: Person) -> None:
+        self.people.delete(person)
+
+    # segments ----------------------------------------------------------------------
+    def is_member(self, index: int, segment_id: int) -> bool:
+        if index in self.people.deleted or index >= self.people.total:
+            return False
+        if index in self.seg_added.get(segment_id, ()):
+            return True
+        if index in self.seg_removed.get(segment_id, ()) or index >= self.people.base:
+            return False
+        share = self.misc.segment_share.get(segment_id, 0.0)
+        return frac(self.seed, key("member"), segment_id, index) < share
+
+    def segment_members(self, segment_id: int, start: int = 0) -> Iterator[Person]:
+        for index in range(max(start, 0), self.people.total):
+            if self.is_member(index, segment_id):
+                person = self.people.get(index)
+                if person is not None:
+                    yield person
+
+    def person_segments(self, person: Person) -> list[dict[str, Any]]:
+        return [s for s in self.records("segments") if self.is_member(person.index, s["id"])]
+
+    def add_to_segment(self, segment_id: int, people: list[Person]) -> None:
+        for person in people:
+            self.seg_added.setdefault(segment_id, set()).add(person.index)
+            self.seg_removed.setdefault(segment_id, set()).discard(person.index)
+
+    def remove_from_segment(self, segment_id: int, people: list[Person]) -> None:
+        for person in people:
+            self.seg_removed.setdefault(segment_id, set()).add(person.index)
+            self.seg_added.setdefault(segment_id, set()).discard(person.index)
+
+    def create_segment(self, name: str, description: str = "") -> dict[str, Any]:
+        sid = max(self.misc.segments, default=0) + 1
+        now = self.now()
+        rec = {
+            "id": sid,
+            "deduplicate_id": dedup(sid, now),
+            "name": name,
+            "description": description,
+            "state": "finished",
+            "progress": None,
+            "type": "manual",
+            "tags": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.misc.segments[sid] = rec
+        return rec
+
+    def delete_segment(self, segment_id: int) -> None:
+        del self.misc.segments[segment_id]
+
+    # collections, snippets, webhooks, exports --------------------------------------
+    def create_collection(self, name: str, data: list[dict[str, Any]]) -> dict[str, Any]:
+        cid = max(self.misc.collections, default=0) + 1
+        now = self.now()
+        self.misc.collection_data[cid] = list(data)
+        self.misc.collections[cid] = collection_meta(cid, name, list(data), now, now)
+        return self.misc.collections[cid]
+
+    def update_collection(
+        self, cid: int, name: str | None = None, data: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        old = self.misc.collections[cid]
+        rows = self.misc.collection_data[cid] if data is None else list(data)
+        self.misc.collection_data[cid] = rows
+        rec = collection_meta(cid, name or old["name"], rows, old["created_at"], self.now())
+        self.misc.collections[cid] = rec
+        return rec
+
+    def delete_collection(self, cid: int) -> None:
+        del self.misc.collections[cid]
+        del self.misc.collection_data[cid]
+
+    def put_snippet(self, name: str, value: str) -> dict[str, Any]:
+        rec: dict[str, Any] = {
+            "name": name.strip(),
+            "value": value.strip(),
+            "updated_at": self.now(),
+        }
+        self.misc.snippets[name.strip()] = rec
+        return rec
+
+    def delete_snippet(self, name: str) -> None:
+        del self.misc.snippets[name]
+
+    def create_webhook(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        wid = max(self.misc.webhooks, default=0) + 1
+        rec = {
+            "id": wid,
+            "type": "webhook",
+            "disabled": False,
+            "full_resolution": False,
+            "with_content": False,
+            **fields,
+        }
+        rec["id"] = wid
+        self.misc.webhooks[wid] = rec
+        return rec
+
+    def update_webhook(self, wid: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        rec = self.misc.webhooks[wid]
+        rec.update({k: v for k, v in fields.items() if k not in ("id", "type")})
+        return rec
+
+    def delete_webhook(self, wid: int) -> None:
+        del self.misc.webhooks[wid]
+
+    def create_export(
+        self, export_type: str, description: str = "", total: int = 0
+    ) -> dict[str, Any]:
+        eid = max(self.misc.exports, default=0) + 1
+        now = self.now()
+        rec = {
+            "id": eid,
+            "user_id": 7,
+            "user_email": "owner@example.com",
+            "total": total,
+            "deduplicate_id": dedup(eid, now),
+            "type": export_type,
+            "failed": False,
+            "description": description,
+            "downloads": 0,
+            "created_at": now,
+            "updated_at": now,
+            "status": "done",
+        }
+        self.misc.exports[eid] = rec
+        return rec
+
+    # objects and relationships -------------------------------------------------------
+    def put_object(
+        self, type_id: str, object_id: str, attributes: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        objs = self.misc.objects[type_id]
+        now = self.now()
+        if object_id not in objs:
+            seq = sum(len(o) for o in self.misc.objects.values()) + 1
+            objs[object_id] = {
+                "object_type_id": type_id,
+                "object_id": object_id,
+                "cio_object_id": f"n{int(type_id)}{seq:07x}",
+                "created": now,
+                "updated": now,
+                "attributes": {},
+                "timestamps": {},
+            }
+        obj = objs[object_id]
+        for name, value in attributes.items():
+            if value is None or value == "":
+                obj["attributes"].pop(name, None)
+                obj["timestamps"].pop(name, None)
+            else:
+                obj["attributes"][name] = value
+                obj["timestamps"][name] = now
+        obj["updated"] = now
+        return obj
+
+    def delete_object(self, type_id: str, object_id: str) -> None:
+        del self.misc.objects[type_id][object_id]
+        for rel in [r for r in self.rel_added if r[:2] == (type_id, object_id)]:
+            del self.rel_added[rel]
+
+    def _base_relation(self, type_id: str, index: int) -> tuple[str, dict[str, Any]] | None:
+        order = self.object_order.get(type_id, [])
+        if index >= self.people.base or not order:
+            return None
+        if frac(self.seed, _K_REL, int(type_id), index) >= 0.6:
+            return None
+        object_id = order[index % len(order)]
+        if object_id not in self.misc.objects[type_id]:
+            return None
+        return object_id, {"role": pick(("admin", "member", "owner"), self.seed, index)}
+
+    def relationships_of_person(self, person: Person) -> list[dict[str, Any]]:
+        out = []
+        for type_id in sorted(self.misc.objects, key=int):
+            related: dict[str, dict[str, Any]] = {}
+            base = self._base_relation(type_id, person.index)
+            if base and (type_id, base[0], person.index) not in self.rel_removed:
+                related[base[0]] = base[1]
+            for (t, oid, idx), attrs in self.rel_added.items():
+                if t == type_id and idx == person.index:
+                    related[oid] = attrs
+            for oid, attrs in related.items():
+                obj = self.misc.objects[type_id][oid]
+                out.append(
+                    {
+                        "identifiers": {"object_id": oid, "cio_object_id": obj["cio_object_id"]},
+                        "object_type_id": int(type_id),
+                        "attributes": dict(attrs),
+                        "timestamps": dict.fromkeys(attrs, obj["created"]),
+                    }
+                )
+        return out
+
+    def people_of_object(
+        self, type_id: str, object_id: str
+    ) -> Iterator[tuple[Person, dict[str, Any]]]:
+        order = self.object_order.get(type_id, [])
+        if object_id in order:
+            for index in range(order.index(object_id), self.people.base, len(order)):
+                rel = self._base_relation(type_id, index)
+                person = self.people.get(index)
+                if rel and person and (type_id, object_id, index) not in self.rel_removed:
+                    if (type_id, object_id, index) not in self.rel_added:
+                        yield person, rel[1]
+        for (t, oid, index), attrs in sorted(self.rel_added.items(), key=lambda r: r[0][2]):
+            person = self.people.get(index)
+            if t == type_id and oid == object_id and person is not None:
+                yield person, attrs
+
+    def relate(
+        self,
+        person: Person,
+        type_id: str,
+        object_id: str,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        rel = (type_id, object_id, person.index)
+        self.rel_removed.discard(rel)
+        self.rel_added[rel] = {k: v for k, v in (attributes or {}).items() if v not in (None, "")}
+
+    def unrelate(self, person: Person, type_id: str, object_id: str) -> None:
+        rel = (type_id, object_id, person.index)
+        self.rel_added.pop(rel, None)
+        self.rel_removed.add(rel)
+
+    # messages and activities -------------------------------------------------------
+    def add_message(
+        self, source: Source, person: Person, metrics: dict[str, int] | None = None
+    ) -> dict[str, Any]:
+        return self.messages.add(source, person, self.now(), metrics)
+
+    def add_transactional_delivery(
+        self, transactional_id: int, person: Person, subject: str = "Your one-time code"
+    ) -> dict[str, Any]:
+        src = Source(
+            "transactional", transactional_id, None, None, None, transactional_id, "email", subject
+        )
+        return self.add_message(src, person)
+
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        j = self.messages.index_of(message_id)
+        return None if j is None else self.messages.get(j)
+
+    def set_message_metric(
+        self, message_id: str, metric: str, ts: int | None = None
+    ) -> dict[str, Any]:
+        j = self.messages.index_of(message_id)
+        if j is None:
+            raise KeyError(message_id)
+        return self.messages.set_metric(j, metric, self.now() if ts is None else ts)
+
+    def add_activity(
+        self,
+        person: Person,
+        atype: str,
+        name: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return self.activities.add(person, self.now(), atype, name, dict(data or {}))
+
+    def workspace_info(self) -> dict[str, Any]:
+        return {
+            "id": ENVIRONMENT_ID,
+            "name": f"Sandbox ({self.scale.name})",
+            "messages_sent": self.messages.total,
+            "billable_messages_sent": self.messages.total,
+            "people": self.people.count(),
+            "object_types": len(self.misc.object_types),
+            "objects": sum(len(o) for o in self.misc.objects.values()),
+        }
