@@ -1,7 +1,118 @@
-"""Placeholder: filled in by its owner."""
+"""`cio-replicate sandbox serve`: run the simulated Customer.io workspace on loopback."""
 
 from __future__ import annotations
 
+import time
+
 import click
 
-COMMANDS: list[click.Command] = []
+from ..sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Faults, Sandbox, SandboxClock
+from ..sandbox.scales import SCALES
+from ..sandbox.server import serve
+
+
+@click.group("sandbox")
+def sandbox_group() -> None:
+    """The built-in simulated Customer.io workspace (what demo, tests and benchmarks use)."""
+
+
+@sandbox_group.command("serve")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Loopback port (0 picks a free one).",
+)
+@click.option(
+    "--host",
+    type=click.Choice(["127.0.0.1", "localhost", "::1"]),
+    default="127.0.0.1",
+    show_default=True,
+    help="Loopback address to listen on.",
+)
+@click.option(
+    "--scale",
+    type=click.Choice(sorted(SCALES)),
+    default="demo",
+    show_default=True,
+    help="Size of the generated workspace.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Data seed.")
+@click.option("--region", type=click.Choice(["us", "eu"]), default="us", show_default=True)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Enforce this many App API requests per second (429 + Retry-After).",
+)
+@click.option("--latency", type=click.FloatRange(min=0), default=0.0, help="Seconds per request.")
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests answered 500/502/503.",
+)
+@click.option(
+    "--truncate-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of successful bodies cut in half.",
+)
+@click.option(
+    "--burst-429-every",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Every Nth request starts a short burst of 429s (0 = never).",
+)
+@click.option("--fault-seed", type=int, default=0, help="Seed of the fault dice.")
+def serve_cmd(
+    port: int,
+    host: str,
+    scale: str,
+    seed: int,
+    region: str,
+    rate_limit: float | None,
+    latency: float,
+    error_rate: float,
+    truncate_rate: float,
+    burst_429_every: int,
+    fault_seed: int,
+) -> None:
+    """Serve both APIs on one loopback base URL until interrupted."""
+    faults = Faults(
+        latency=latency,
+        error_rate=error_rate,
+        truncate_rate=truncate_rate,
+        burst_429_every=burst_429_every,
+        seed=fault_seed,
+    )
+    sb = Sandbox(
+        scale,
+        seed=seed,
+        region="eu" if region == "eu" else "us",
+        faults=faults,
+        rate_limit=rate_limit,
+        clock=SandboxClock(live=True),
+    )
+    server = serve(sb, host=host, port=port)
+    click.echo(f"sandbox ({scale}, seed {seed}, region {region}) listening on {server.base_url}")
+    click.echo(f"  App API:   {server.base_url}/v1/...    Authorization: Bearer {APP_API_KEY}")
+    click.echo(f"  Track API: {server.base_url}/api/v1/... Basic auth {SITE_ID}:{TRACK_API_KEY}")
+    click.echo(f"  export CIO_APP_API_URL={server.base_url} CIO_TRACK_API_URL={server.base_url}")
+    click.echo(
+        f"  export CIO_APP_API_KEY={APP_API_KEY} CIO_TRACK_API_KEY={TRACK_API_KEY} "
+        f"CIO_SITE_ID={SITE_ID}"
+    )
+    click.echo("press Ctrl-C to stop", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        click.echo("sandbox stopped", err=True)
+
+
+COMMANDS: list[click.Command] = [sandbox_group]

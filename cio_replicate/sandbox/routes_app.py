@@ -19,15 +19,59 @@ def _get(call: Call, table: str, param: str, what: str) -> dict[str, Any]:
     return rec
 
 
+# (list path, table, list envelope or None, id parameter, single envelope or None, name)
+SIMPLE: tuple[tuple[str, str, str | None, str, str | None, str], ...] = (
+    ("/v1/campaigns", "campaigns", "campaigns", "campaign_id", "campaign", "campaign"),
+    ("/v1/broadcasts", "broadcasts", "broadcasts", "broadcast_id", "broadcast", "broadcast"),
+    ("/v1/newsletters", "newsletters", None, "newsletter_id", "newsletter", "newsletter"),
+    ("/v1/segments", "segments", "segments", "segment_id", "segment", "segment"),
+    (
+        "/v1/transactional",
+        "transactional",
+        "messages",
+        "transactional_id",
+        "message",
+        "transactional message",
+    ),
+    ("/v1/collections", "collections", "collections", "collection_id", "collection", "collection"),
+    ("/v1/exports", "exports", "exports", "export_id", "export", "export"),
+    (
+        "/v1/reporting_webhooks",
+        "webhooks",
+        "reporting_webhooks",
+        "webhook_id",
+        None,
+        "reporting webhook",
+    ),
+    ("/v1/sender_identities", "senders", None, "sender_id", "sender_identity", "sender identity"),
+    ("/v1/snippets", "snippets", "snippets", "", None, "snippet"),
+)
+
+
+def _register_simple(
+    path: str, table: str, envelope: str | None, param: str, single: str | None, what: str
+) -> None:
+    """Un-paginated list (everything in one answer) + get by integer id."""
+    if envelope is not None:
+
+        def list_all(call: Call) -> Reply:
+            return Reply(200, {envelope: call.workspace.records(table)})
+
+        route("app", "GET", path)(list_all)
+    if param:
+
+        def get_one(call: Call) -> Reply:
+            rec = _get(call, table, param, what)
+            return Reply(200, rec if single is None else {single: rec})
+
+        route("app", "GET", f"{path}/{{{param}}}")(get_one)
+
+
+for _spec in SIMPLE:
+    _register_simple(*_spec)
+
+
 # campaigns ----------------------------------------------------------------------------
-@route("app", "GET", "/v1/campaigns")
-def list_campaigns(call: Call) -> Reply:
-    return Reply(200, {"campaigns": call.workspace.records("campaigns")})
-
-
-@route("app", "GET", "/v1/campaigns/{campaign_id}")
-def get_campaign(call: Call) -> Reply:
-    return Reply(200, {"campaign": _get(call, "campaigns", "campaign_id", "campaign")})
 
 
 @route("app", "GET", "/v1/campaigns/{campaign_id}/actions")
@@ -63,14 +107,6 @@ def campaign_messages(call: Call) -> Reply:
 
 
 # broadcasts ---------------------------------------------------------------------------
-@route("app", "GET", "/v1/broadcasts")
-def list_broadcasts(call: Call) -> Reply:
-    return Reply(200, {"broadcasts": call.workspace.records("broadcasts")})
-
-
-@route("app", "GET", "/v1/broadcasts/{broadcast_id}")
-def get_broadcast(call: Call) -> Reply:
-    return Reply(200, {"broadcast": _get(call, "broadcasts", "broadcast_id", "broadcast")})
 
 
 @route("app", "GET", "/v1/broadcasts/{broadcast_id}/actions")
@@ -118,11 +154,6 @@ def list_newsletters(call: Call) -> Reply:
     return Reply(200, {"newsletters": page, "next": token})
 
 
-@route("app", "GET", "/v1/newsletters/{newsletter_id}")
-def get_newsletter(call: Call) -> Reply:
-    return Reply(200, {"newsletter": _get(call, "newsletters", "newsletter_id", "newsletter")})
-
-
 @route("app", "GET", "/v1/newsletters/{newsletter_id}/contents")
 def newsletter_contents(call: Call) -> Reply:
     news = _get(call, "newsletters", "newsletter_id", "newsletter")
@@ -161,15 +192,6 @@ def get_message(call: Call) -> Reply:
 
 
 # transactional ------------------------------------------------------------------------
-@route("app", "GET", "/v1/transactional")
-def list_transactional(call: Call) -> Reply:
-    return Reply(200, {"messages": call.workspace.records("transactional")})
-
-
-@route("app", "GET", "/v1/transactional/{transactional_id}")
-def get_transactional(call: Call) -> Reply:
-    rec = _get(call, "transactional", "transactional_id", "transactional message")
-    return Reply(200, {"message": rec})
 
 
 @route("app", "GET", "/v1/transactional/{transactional_id}/messages")
@@ -180,30 +202,12 @@ def transactional_messages(call: Call) -> Reply:
 
 
 # collections, exports, snippets, reporting webhooks ------------------------------------
-@route("app", "GET", "/v1/collections")
-def list_collections(call: Call) -> Reply:
-    return Reply(200, {"collections": call.workspace.records("collections")})
-
-
-@route("app", "GET", "/v1/collections/{collection_id}")
-def get_collection(call: Call) -> Reply:
-    return Reply(200, {"collection": _get(call, "collections", "collection_id", "collection")})
 
 
 @route("app", "GET", "/v1/collections/{collection_id}/content")
 def collection_content(call: Call) -> Reply:
     rec = _get(call, "collections", "collection_id", "collection")
     return Reply(200, call.workspace.misc.collection_data[rec["id"]])
-
-
-@route("app", "GET", "/v1/exports")
-def list_exports(call: Call) -> Reply:
-    return Reply(200, {"exports": call.workspace.records("exports")})
-
-
-@route("app", "GET", "/v1/exports/{export_id}")
-def get_export(call: Call) -> Reply:
-    return Reply(200, {"export": _get(call, "exports", "export_id", "export")})
 
 
 @route("app", "GET", "/v1/exports/{export_id}/download")
@@ -215,21 +219,6 @@ def download_export(call: Call) -> Reply:
     expires = call.workspace.now() + 15 * 60
     url = f"https://sandbox-exports.invalid/{rec['id']}.csv?expires={expires}&signature=sandbox"
     return Reply(200, {"url": url})
-
-
-@route("app", "GET", "/v1/snippets")
-def list_snippets(call: Call) -> Reply:
-    return Reply(200, {"snippets": call.workspace.records("snippets")})
-
-
-@route("app", "GET", "/v1/reporting_webhooks")
-def list_webhooks(call: Call) -> Reply:
-    return Reply(200, {"reporting_webhooks": call.workspace.records("webhooks")})
-
-
-@route("app", "GET", "/v1/reporting_webhooks/{webhook_id}")
-def get_webhook(call: Call) -> Reply:
-    return Reply(200, _get(call, "webhooks", "webhook_id", "reporting webhook"))
 
 
 # activities, sender identities, workspaces ---------------------------------------------
@@ -257,11 +246,6 @@ def list_senders(call: Call) -> Reply:
         records = [r for r in records if not r["hidden"]]
     page, token = page_after_id(call, f"senders:{sort}", records, limit, descending=sort == "desc")
     return Reply(200, {"sender_identities": page, "next": token})
-
-
-@route("app", "GET", "/v1/sender_identities/{sender_id}")
-def get_sender(call: Call) -> Reply:
-    return Reply(200, {"sender_identity": _get(call, "senders", "sender_id", "sender identity")})
 
 
 @route("app", "GET", "/v1/workspaces")

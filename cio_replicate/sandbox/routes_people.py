@@ -139,16 +139,6 @@ def _segment(call: Call) -> dict[str, Any]:
     return seg
 
 
-@route("app", "GET", "/v1/segments")
-def list_segments(call: Call) -> Reply:
-    return Reply(200, {"segments": call.workspace.records("segments")})
-
-
-@route("app", "GET", "/v1/segments/{segment_id}")
-def get_segment(call: Call) -> Reply:
-    return Reply(200, {"segment": _segment(call)})
-
-
 @route("app", "GET", "/v1/segments/{segment_id}/customer_count")
 def segment_count(call: Call) -> Reply:
     sid = _segment(call)["id"]
