@@ -1,0 +1,298 @@
+"""Per-object locks: two runs on one target never work on the same object at once.
+
+PostgreSQL: a session advisory lock (``pg_try_advisory_lock``) on a stable hash
+of schema and object name; MySQL/MariaDB: ``GET_LOCK(name, 0)``. Both belong to
+a dedicated connection the lock holds until release, and the server drops them
+when a killed process's connection goes away. SQLite (and any other dialect):
+the ``_cio_locks`` row itself, taken over when stale (its pid is dead on this
+host, or its heartbeat is older than ``stale_after``), by compare-and-swap. On
+every dialect the holder is recorded in ``_cio_locks`` so ``status`` can show it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Literal
+
+import sqlalchemy as sa
+
+from .clock import Clock, from_unix, system_clock, to_unix
+from .systables import locks
+
+DEFAULT_STALE_AFTER = 900.0  # seconds without a heartbeat before a row lock is stale
+LockKind = Literal["advisory", "get_lock", "row"]
+
+
+def _stable_bytes(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def advisory_key(conn: sa.Connection, name: str) -> int:
+    """A PostgreSQL advisory-lock key for `name`, distinct per schema."""
+    schema = conn.execute(sa.text("SELECT current_schema()")).scalar()
+    return int.from_bytes(_stable_bytes(f"cio_replicate:{schema}:{name}")[:8], "big", signed=True)
+
+
+def mysql_lock_name(conn: sa.Connection, name: str) -> str:
+    """A GET_LOCK name for `name`, distinct per database (locks are server-wide)."""
+    database = conn.execute(sa.text("SELECT DATABASE()")).scalar()
+    full = f"cio:{database}:{name}"
+    return full if len(full) <= 64 else "cio:" + _stable_bytes(full).hex()[:40]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists but not ours (EPERM), or the platform cannot tell
+    return True
+
+
+def utc(moment: datetime) -> datetime:
+    """Aware UTC from a database value (SQLite and MySQL return naive UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    object_name: str
+    run_id: str
+    pid: int
+    host: str
+    acquired_at: datetime
+    heartbeat_at: datetime
+
+    def is_stale(self, now: float, stale_after: float, host: str) -> bool:
+        if self.host == host and not pid_alive(self.pid):
+            return True
+        return now - to_unix(self.heartbeat_at) > stale_after
+
+
+def _holder(row: sa.Row[tuple[object, ...]]) -> LockHolder:
+    m = row._mapping
+    return LockHolder(
+        object_name=str(m["object_name"]),
+        run_id=str(m["run_id"]),
+        pid=int(m["pid"]),
+        host=str(m["host"]),
+        acquired_at=utc(m["acquired_at"]),
+        heartbeat_at=utc(m["heartbeat_at"]),
+    )
+
+
+def lock_holders(conn: sa.Connection) -> list[LockHolder]:
+    """Every recorded holder (a row may outlive a killed PG/MySQL holder: see holder_is_live)."""
+    rows = conn.execute(sa.select(locks).order_by(locks.c.object_name)).all()
+    return [_holder(row) for row in rows]
+
+
+def holder_is_live(
+    conn: sa.Connection,
+    holder: LockHolder,
+    *,
+    now: float,
+    stale_after: float = DEFAULT_STALE_AFTER,
+    host: str | None = None,
+) -> bool:
+    """Whether the recorded holder still holds its lock."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        key = advisory_key(conn, holder.object_name) & 0xFFFFFFFFFFFFFFFF
+        held = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND objsubid = 1 AND classid::bigint = :hi AND objid::bigint = :lo"
+            ),
+            {"hi": key >> 32, "lo": key & 0xFFFFFFFF},
+        ).scalar()
+        return bool(held)
+    if dialect in ("mysql", "mariadb"):
+        name = mysql_lock_name(conn, holder.object_name)
+        return conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name}).scalar() is not None
+    return not holder.is_stale(now, stale_after, host or socket.gethostname())
+
+
+class ObjectLock:
+    """A held lock on one object. Call heartbeat() while working, release() at the end."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        holder: LockHolder,
+        kind: LockKind,
+        clock: Clock,
+        conn: sa.Connection | None = None,
+        handle: int | str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.holder = holder
+        self.kind = kind
+        self._clock = clock
+        self._conn = conn
+        self._handle = handle
+        self.released = False
+
+    @property
+    def object_name(self) -> str:
+        return self.holder.object_name
+
+    @property
+    def run_id(self) -> str:
+        return self.holder.run_id
+
+    def _mine(self) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            locks.c.object_name == self.holder.object_name, locks.c.run_id == self.holder.run_id
+        )
+
+    def heartbeat(self) -> bool:
+        """Refresh the holder row; False if the lock is lost (taken over, connection gone)."""
+        if self.released:
+            return False
+        stamp = {"heartbeat_at": from_unix(self._clock())}
+        if self._conn is None:
+            with self.engine.begin() as conn:
+                return conn.execute(locks.update().where(self._mine()).values(stamp)).rowcount == 1
+        try:
+            with self._conn.begin():
+                result = self._conn.execute(locks.update().where(self._mine()).values(stamp))
+                if result.rowcount != 1:  # someone tidied the row: record us again
+                    self._conn.execute(locks.insert().values(asdict(self.holder) | stamp))
+        except sa.exc.DBAPIError:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Give the lock up (idempotent)."""
+        if self.released:
+            return
+        self.released = True
+        if self._conn is None:
+            with self.engine.begin() as conn:
+                conn.execute(locks.delete().where(self._mine()))
+            return
+        conn = self._conn
+        try:
+            with conn.begin():
+                conn.execute(locks.delete().where(self._mine()))
+            unlock = "pg_advisory_unlock(:h)" if self.kind == "advisory" else "RELEASE_LOCK(:h)"
+            conn.execute(sa.text(f"SELECT {unlock}"), {"h": self._handle})
+            conn.commit()
+        except sa.exc.DBAPIError:
+            conn.invalidate()  # dropping the connection drops the lock
+        finally:
+            conn.close()
+
+    def __enter__(self) -> ObjectLock:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def _record(conn: sa.Connection, holder: LockHolder) -> None:
+    with conn.begin():
+        conn.execute(locks.delete().where(locks.c.object_name == holder.object_name))
+        conn.execute(locks.insert().values(asdict(holder)))
+
+
+def _try_session_lock(
+    engine: sa.Engine, me: LockHolder, kind: LockKind, clock: Clock
+) -> ObjectLock | None:
+    conn = engine.connect()
+    try:
+        handle: int | str
+        if kind == "advisory":
+            handle = advisory_key(conn, me.object_name)
+            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:h)"), {"h": handle}).scalar()
+        else:
+            handle = mysql_lock_name(conn, me.object_name)
+            got = conn.execute(sa.text("SELECT GET_LOCK(:h, 0)"), {"h": handle}).scalar() == 1
+        conn.commit()
+        if not got:
+            conn.close()
+            return None
+        _record(conn, me)
+    except BaseException:
+        conn.invalidate()
+        conn.close()
+        raise
+    return ObjectLock(engine, me, kind, clock, conn, handle)
+
+
+def _try_row_lock(
+    engine: sa.Engine, me: LockHolder, clock: Clock, stale_after: float
+) -> ObjectLock | None:
+    for _ in range(2):  # a second round if the row vanished between insert and read
+        try:
+            with engine.begin() as conn:
+                conn.execute(locks.insert().values(asdict(me)))
+            return ObjectLock(engine, me, "row", clock)
+        except sa.exc.IntegrityError:
+            pass
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.select(locks).where(locks.c.object_name == me.object_name)
+            ).first()
+        if row is None:
+            continue
+        old = _holder(row)
+        if not old.is_stale(clock(), stale_after, me.host):
+            return None
+        swap = (
+            locks.update()
+            .where(locks.c.object_name == old.object_name, locks.c.run_id == old.run_id)
+            .where(locks.c.pid == old.pid, locks.c.host == old.host)
+            .values(asdict(me))
+        )
+        with engine.begin() as conn:
+            taken = conn.execute(swap).rowcount == 1
+        return ObjectLock(engine, me, "row", clock) if taken else None
+    return None
+
+
+def try_lock(
+    engine: sa.Engine,
+    object_name: str,
+    run_id: str,
+    *,
+    clock: Clock = system_clock,
+    stale_after: float = DEFAULT_STALE_AFTER,
+    pid: int | None = None,
+    host: str | None = None,
+) -> ObjectLock | None:
+    """Lock `object_name` for `run_id`, or None at once if another run holds it."""
+    now = from_unix(clock())
+    me = LockHolder(object_name, run_id, pid or os.getpid(), host or socket.gethostname(), now, now)
+    dialect = engine.dialect.name
+    if dialect == "postgresql":
+        return _try_session_lock(engine, me, "advisory", clock)
+    if dialect in ("mysql", "mariadb"):
+        return _try_session_lock(engine, me, "get_lock", clock)
+    return _try_row_lock(engine, me, clock, stale_after)
+
+
+def heartbeat(lock: ObjectLock) -> bool:
+    return lock.heartbeat()
+
+
+def release(lock: ObjectLock) -> None:
+    lock.release()
+
+
+def release_all(held: Sequence[ObjectLock]) -> None:
+    for lock in held:
+        lock.release()
