@@ -26,7 +26,7 @@ from cio_replicate.migrate import (
 SYSTEM_TABLES = {"_cio_state", "_cio_runs", "_cio_run_objects", "_cio_columns", "_cio_locks"}
 
 
-def _tables(url: str) -> set[str]:
+def table_names(url: str) -> set[str]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
@@ -53,11 +53,11 @@ def test_script_location_holds_the_environment_and_revisions() -> None:
     assert head_revision() == "0001_initial"
 
 
-def test_upgrade_creates_exactly_the_system_tables(db_url: str) -> None:
+def test_upgrade_creates_exactly_the_systemtable_names(db_url: str) -> None:
     assert current_revision(db_url) is None
     assert needs_upgrade(db_url)
     assert upgrade(db_url) == head_revision()
-    assert _tables(db_url) == SYSTEM_TABLES | {VERSION_TABLE}
+    assert table_names(db_url) == SYSTEM_TABLES | {VERSION_TABLE}
     assert not needs_upgrade(db_url)
 
 
@@ -72,7 +72,7 @@ def test_upgrade_is_idempotent_and_takes_an_engine(db_url: str) -> None:
     assert _version_rows(db_url) == ["0001_initial"]
 
 
-def test_migrated_schema_matches_systables_and_ignores_data_tables(db_url: str) -> None:
+def test_migrated_schema_matches_systables_and_ignores_datatable_names(db_url: str) -> None:
     upgrade(db_url)
     engine = sa.create_engine(db_url)
     try:
@@ -98,12 +98,12 @@ def test_downgrade_to_base_and_back(sqlite_url: str) -> None:
     try:
         with engine.begin() as conn:
             command.downgrade(alembic_config(conn), "base")
-        assert _tables(sqlite_url) == {VERSION_TABLE}
+        assert table_names(sqlite_url) == {VERSION_TABLE}
         assert current_revision(engine) is None
         assert upgrade(engine) == "0001_initial"
     finally:
         engine.dispose()
-    assert SYSTEM_TABLES <= _tables(sqlite_url)
+    assert SYSTEM_TABLES <= table_names(sqlite_url)
 
 
 def test_concurrent_upgrades_from_several_processes(db_url: str) -> None:
@@ -122,4 +122,4 @@ def test_concurrent_upgrades_from_several_processes(db_url: str) -> None:
         assert proc.returncode == 0, err
         assert out.strip() == "0001_initial"
     assert _version_rows(db_url) == ["0001_initial"]
-    assert _tables(db_url) == SYSTEM_TABLES | {VERSION_TABLE}
+    assert table_names(db_url) == SYSTEM_TABLES | {VERSION_TABLE}

@@ -1,0 +1,264 @@
+"""``db upgrade``, ``status`` and ``objects``: the target's bookkeeping and the catalog."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+
+from ..catalog import CATALOG, catalog_text, format_table, spec_json
+from ..errors import CioReplicateError, ConfigError, UsageError
+from ..migrate import current_revision, head_revision, upgrade
+from ..state import (
+    LockHolder,
+    ObjectRun,
+    holder_is_live,
+    last_object_errors,
+    last_object_runs,
+    load_states,
+    lock_holders,
+)
+from ..systables import columns
+from .options import load_cli_settings, settings_options
+
+
+def _shown(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
+@contextmanager
+def _target(url: str) -> Iterator[sa.Engine]:
+    """An engine on the target; database errors become messages that say what to fix."""
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        raise ConfigError(f"not a usable database URL ({exc})", key="target_url") from None
+    try:
+        yield engine
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        raise CioReplicateError(f"cannot use target {_shown(url)}: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _unix_iso(seconds: int | None) -> str | None:
+    return None if seconds is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+# --- db upgrade -------------------------------------------------------------------
+
+
+@click.group("db")
+def db() -> None:
+    """The tool's own tables (_cio_*) in the target database."""
+
+
+@db.command("upgrade")
+@settings_options("target_url")
+@click.pass_context
+def db_upgrade(ctx: click.Context, /, **flags: object) -> None:
+    """Create or upgrade the system tables (state, runs, locks, column map).
+
+    Safe to run at any time and from several processes at once: it only ever
+    touches cio-replicate's own _cio_* tables, never replicated data.
+    """
+    url = load_cli_settings(ctx, flags).target_url
+    with _target(url) as engine:
+        before = current_revision(engine)
+        after = upgrade(engine)
+    if before == after:
+        click.echo(f"{_shown(url)}: already at revision {after}")
+    else:
+        click.echo(f"{_shown(url)}: upgraded {before or '(empty)'} -> {after}")
+
+
+# --- status -----------------------------------------------------------------------
+
+
+def _run_json(item: ObjectRun | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    return {
+        "run_id": item.run_id,
+        "command": item.command,
+        "status": item.status,
+        "started_at": _iso(item.started_at),
+        "finished_at": _iso(item.finished_at),
+        "rows_inserted": item.rows_inserted,
+        "rows_updated": item.rows_updated,
+        "rows_deleted": item.rows_deleted,
+        "api_calls": item.api_calls,
+        "errors": item.errors,
+        "message": item.message,
+    }
+
+
+def _lock_json(holder: LockHolder | None, live: bool) -> dict[str, Any] | None:
+    if holder is None:
+        return None
+    return {
+        "run_id": holder.run_id,
+        "pid": holder.pid,
+        "host": holder.host,
+        "acquired_at": _iso(holder.acquired_at),
+        "heartbeat_at": _iso(holder.heartbeat_at),
+        "live": live,
+    }
+
+
+def _status_report(engine: sa.Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        states = load_states(conn)
+        last = last_object_runs(conn)
+        failed = last_object_errors(conn)
+        holders = {h.object_name: h for h in lock_holders(conn)}
+        now = time.time()
+        live = {name: holder_is_live(conn, h, now=now) for name, h in holders.items()}
+    names = [s.name for s in CATALOG]
+    names += sorted((set(states) | set(last)) - set(names))  # objects no longer in the catalog
+    report = []
+    for name in names:
+        st = states.get(name)
+        report.append(
+            {
+                "object": name,
+                "watermark": _unix_iso(st.watermark if st else None),
+                "watermark_unix": st.watermark if st else None,
+                "rows_total": st.rows_total if st else 0,
+                "resumable": bool(st and st.resume is not None),
+                "last_run": _run_json(last.get(name)),
+                "last_error": _run_json(failed.get(name)),
+                "lock": _lock_json(holders.get(name), live.get(name, False)),
+            }
+        )
+    return report
+
+
+def _status_row(item: dict[str, Any]) -> tuple[str, ...]:
+    run, error, lock = item["last_run"], item["last_error"], item["lock"]
+    holder = ""
+    if lock:
+        holder = f"{lock['run_id'][:8]} pid {lock['pid']}@{lock['host']}"
+        holder += "" if lock["live"] else " (stale)"
+    message = (error["message"] or error["status"]) if error else ""
+    return (
+        item["object"],
+        item["watermark"] or "-",
+        str(item["rows_total"]),
+        run["run_id"][:8] if run else "never",
+        run["status"] if run else "",
+        (run["finished_at"] or run["started_at"] or "") if run else "",
+        holder,
+        message if len(message) <= 60 else message[:57] + "...",
+    )
+
+
+STATUS_HEADERS = (
+    "Object",
+    "Watermark (UTC)",
+    "Rows",
+    "Last run",
+    "Status",
+    "At (UTC)",
+    "Lock",
+    "Last error",
+)
+
+
+@click.command("status")
+@settings_options("target_url")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of a table.")
+@click.pass_context
+def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
+    """Per object: watermark, rows, last run, last error and who holds its lock."""
+    url = load_cli_settings(ctx, flags).target_url
+    if (missing := _missing_sqlite_file(url)) is not None:
+        raise UsageError(f"no database at {missing}: check --target-url / CIO_TARGET_URL")
+    with _target(url) as engine:
+        revision = current_revision(engine)
+        if revision is None:
+            raise UsageError(
+                f"{_shown(url)} has no cio-replicate tables yet: run `cio-replicate db upgrade`"
+            )
+        report = _status_report(engine)
+    if as_json:
+        document = {"target": _shown(url), "revision": revision, "objects": report}
+        click.echo(json.dumps(document, indent=2))
+        return
+    click.echo(f"target: {_shown(url)} (revision {revision})")
+    click.echo(format_table(STATUS_HEADERS, [_status_row(item) for item in report]))
+    if revision != head_revision():
+        click.echo("note: system tables are behind; run `cio-replicate db upgrade`", err=True)
+
+
+# --- objects ----------------------------------------------------------------------
+
+
+def _column_maps(url: str) -> dict[str, dict[str, str]] | None:
+    """API name -> column per table from `_cio_columns`, if the target has it."""
+    if _missing_sqlite_file(url) is not None:
+        return None
+    try:
+        with _target(url) as engine, engine.connect() as conn:
+            if not sa.inspect(conn).has_table(columns.name):
+                return None
+            rows = conn.execute(
+                sa.select(columns.c.table_name, columns.c.api_name, columns.c.column_name).order_by(
+                    columns.c.table_name, columns.c.position
+                )
+            ).all()
+    except CioReplicateError as exc:
+        click.echo(f"warning: column map not read: {exc}", err=True)
+        return None
+    maps: dict[str, dict[str, str]] = {}
+    for table, api_name, column in rows:
+        maps.setdefault(str(table), {})[str(api_name)] = str(column)
+    return maps
+
+
+@click.command("objects")
+@settings_options("target_url")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Every catalog field as JSON, plus each table's API-name -> column map "
+    "when the target database has one.",
+)
+@click.pass_context
+def objects(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
+    """The Customer.io objects this tool replicates: table, source, key, mode, DML."""
+    if not as_json:
+        click.echo(catalog_text())
+        return
+    maps = _column_maps(load_cli_settings(ctx, flags).target_url)
+    items = []
+    for spec in CATALOG:
+        item = spec_json(spec)
+        if maps is not None:
+            item["columns"] = maps.get(spec.table, {})
+        items.append(item)
+    click.echo(json.dumps({"objects": items}, indent=2))
+
+
+COMMANDS: list[click.Command] = [db, status, objects]
