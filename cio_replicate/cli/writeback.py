@@ -1,0 +1,224 @@
+"""``export``, ``import`` and ``call``: write-back commands, thin over cio_replicate.writeback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import BinaryIO, cast
+
+import click
+
+from ..catalog import get_object
+from ..clock import system_clock
+from ..errors import PartialFailure, UsageError
+from ..extractors.filters import parse_filters
+from ..http import open_client
+from ..writeback import export as exporting
+from ..writeback import importer, procedures
+from ..writeback.csvfiles import RejectsWriter, default_rejects_path, read_header, read_rows
+from ..writeback.dml import Mode
+from ..writeback.progress import Journal
+from ..writeback.sqlcall import parse_params
+from .context import CliState
+from .options import load_cli_settings, settings_options
+
+_CONNECTION = ("source", "region", "app_api_url", "track_api_url", "sandbox_scale", "sandbox_seed")
+
+
+def _stdout() -> BinaryIO:
+    return sys.stdout.buffer
+
+
+def _json_output(ctx: click.Context) -> bool:
+    state = ctx.find_object(CliState)
+    return bool(state and state.log_format == "json")
+
+
+@click.command("export")
+@click.argument("object_name", metavar="OBJECT")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="FILE.csv",
+    help="Where to write the CSV (UTF-8, with a header); '-' writes to stdout.",
+)
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="OBJECT.FIELD=V[,V...]",
+    help="Only records whose field equals one of the values (repeatable), as in replicate.",
+)
+@click.option(
+    "--columns",
+    metavar="A,B,...",
+    help="Exactly these columns, in this order. Default: the fields of the first 1000 "
+    "records, plus a _cio_extra JSON column for fields that appear only later.",
+)
+@settings_options(*_CONNECTION, "rate_limit", "concurrency")
+@click.pass_context
+def export_command(
+    ctx: click.Context,
+    /,
+    object_name: str,
+    output: str,
+    filters: tuple[str, ...],
+    columns: str | None,
+    **flags: object,
+) -> None:
+    """Export OBJECT to CSV, reading straight from the API and streaming.
+
+    Timestamps are ISO 8601 UTC, nested values JSON text. With no configuration the
+    built-in sandbox's demo workspace is exported.
+    """
+    spec = get_object(object_name)
+    wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    if columns is not None and not wanted:
+        raise UsageError("--columns needs at least one column name")
+    settings = load_cli_settings(ctx, flags)
+    with open_client(settings) as client:
+        rows = exporting.records(
+            client, spec, parse_filters(filters), int(system_clock()), settings.batch_size
+        )
+        result = exporting.export_to(output, spec, rows, wanted, _stdout)
+    summary = {"object": spec.name, "rows": result.rows, "columns": len(result.columns)}
+    if _json_output(ctx):
+        click.echo(json.dumps({**summary, "output": output}), err=output == "-")
+    else:
+        where = "stdout" if output == "-" else output
+        click.echo(
+            f"{spec.name}: {result.rows} rows, {len(result.columns)} columns -> {where}",
+            err=output == "-",
+        )
+    if result.rows_with_extra:
+        click.echo(
+            f"note: {result.rows_with_extra} rows have fields beyond the header, kept as JSON "
+            f"in {exporting.EXTRA_COLUMN}",
+            err=True,
+        )
+    if result.never_seen:
+        click.echo(f"note: no record had column(s) {', '.join(result.never_seen)}", err=True)
+
+
+@click.command("import")
+@click.argument("object_name", metavar="OBJECT")
+@click.argument("csv_file", metavar="[FILE.csv]", required=False)
+@click.option(
+    "--operation",
+    "mode",
+    type=click.Choice(["insert", "update", "delete", "upsert"]),
+    required=True,
+    help="What each row does. upsert: update when the record exists, else insert.",
+)
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Read COLUMN as FIELD (repeatable); COLUMN= (empty field) ignores the column.",
+)
+@click.option(
+    "--from-table",
+    metavar="TABLE",
+    help="Read rows from this table of the target database instead of a CSV file.",
+)
+@click.option("--dry-run", is_flag=True, help="Validate every row and print what would be sent.")
+@click.option(
+    "--rejects",
+    metavar="FILE.csv",
+    help="Where failed rows go, with their error (default: beside the input, NAME.rejects.csv).",
+)
+@settings_options(*_CONNECTION, "target_url", "rate_limit", "track_rate_limit")
+@click.pass_context
+def import_command(
+    ctx: click.Context,
+    /,
+    object_name: str,
+    csv_file: str | None,
+    mode: str,
+    mappings: tuple[str, ...],
+    from_table: str | None,
+    dry_run: bool,
+    rejects: str | None,
+    **flags: object,
+) -> None:
+    """Import rows from FILE.csv (or --from-table) into OBJECT of Customer.io.
+
+    Every row is validated before it is sent; failed rows go to the rejects file with
+    their error. A rerun (same file) skips rows already done and never inserts twice.
+    Exit code 4 when any row failed.
+    """
+    if (csv_file is None) == (from_table is None):
+        raise UsageError("give either FILE.csv or --from-table TABLE")
+    settings = load_cli_settings(ctx, flags)
+    state = ctx.find_object(CliState)
+    mapping = importer.parse_mapping(mappings)
+    if from_table is not None:
+        columns = importer.table_columns(settings.target_url, from_table)
+        rows = importer.read_table(settings.target_url, from_table)
+        journal = Journal(None)
+        rejects_path = Path(rejects or f"{from_table}.rejects.csv")
+    else:
+        assert csv_file is not None
+        path = Path(csv_file)
+        columns = read_header(path)
+        rows = read_rows(path)
+        journal = Journal(None if dry_run else importer.default_journal_path(path))
+        rejects_path = Path(rejects) if rejects else default_rejects_path(path)
+    job = importer.ImportJob(
+        object_name,
+        cast(Mode, mode),
+        columns,
+        mapping,
+        dry_run=dry_run,
+        strict_columns=from_table is None,
+        verbose=bool(state and state.verbose),
+    )
+    importer.check_job(job)
+    with open_client(settings) as client, RejectsWriter(rejects_path, columns) as rejected:
+        summary = importer.run_import(job, rows, client, rejected, journal, click.echo)
+    if _json_output(ctx):
+        click.echo(json.dumps(summary.as_dict()))
+    else:
+        click.echo(summary.text())
+    if summary.rejected:
+        raise PartialFailure(f"{summary.rejected} row(s) failed; see {rejects_path}")
+
+
+@click.command("call")
+@click.argument("statement")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Value of a :NAME placeholder (repeatable); the value is taken as text.",
+)
+@click.option("--dry-run", is_flag=True, help="Validate and print the request, send nothing.")
+@settings_options(*_CONNECTION, "transactional_rate_limit")
+@click.pass_context
+def call_command(
+    ctx: click.Context, /, statement: str, params: tuple[str, ...], dry_run: bool, **flags: object
+) -> None:
+    """Run a procedure: call NAME(args), arguments as SQL literals or :Name placeholders.
+
+    \b
+    Procedures (the connector's names and parameter lists):
+      SendTransactionalEmailWithTemplate, SendTransactionalEmailWithoutTemplate
+        (POST /v1/send/email), IdentifyObject, AddRelationship, DeleteObject,
+        RemoveRelationship (Track API v2 object operations).
+    Prints the API's answer as JSON, e.g. {"delivery_id": ..., "queued_at": ...}.
+    """
+    request = procedures.prepare(statement, parse_params(params), system_clock())
+    if dry_run:
+        click.echo(json.dumps(request.as_dict(), ensure_ascii=False))
+        return
+    settings = load_cli_settings(ctx, flags)
+    with open_client(settings) as client:
+        answer = procedures.call(client, request)
+    click.echo(json.dumps(answer if answer is not None else {}, ensure_ascii=False))
+
+
+COMMANDS: list[click.Command] = [export_command, import_command, call_command]
