@@ -92,7 +92,7 @@ def test_paths_render_from_parent_records() -> None:
     actions = get_object("campaignactions")
     assert actions.render_path({"id": 7, "name": "x"}) == "/v1/campaigns/7/actions"
     person = get_object("CUSTOMERMESSAGES")
-    assert person.render_path({"cio_id": "a1"}) == "/v1/customers/a1/messages"
+    assert person.render_path({"cio_id": "a1"}) == "/v1/customers/cio_a1/messages"
     assert person.params == {"id_type": "cio_id"}
     assert get_object("Messages").render_path() == "/v1/messages"
     for spec in CATALOG:

@@ -28,6 +28,8 @@ def _by_parent(column: str, placeholder: str, parent: str) -> Pushdown:
     return Pushdown(column, "parent", placeholder, f"only the {parent} with this id")
 
 
+# Per-person paths address people by cio_id: `id_type=cio_id` and the value
+# prefixed `cio_` (APP-SPEC: "you must prefix the value with cio_").
 _PERSON = frozen(customer_id="cio_id")
 _BY_CIO_ID = frozen(id_type="cio_id")
 _MESSAGE_SINCE = Pushdown("created", "since", "start_ts", "start_ts = read floor")
@@ -80,7 +82,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
     ObjectSpec(
         name="CustomerSegments",
         table="customer_segments",
-        path="/v1/customers/{customer_id}/segments",
+        path="/v1/customers/cio_{customer_id}/segments",
         envelope="segments",
         parent="Customers",
         parent_params=_PERSON,
@@ -99,7 +101,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
     ObjectSpec(
         name="CustomerMessages",
         table="customer_messages",
-        path="/v1/customers/{customer_id}/messages",
+        path="/v1/customers/cio_{customer_id}/messages",
         envelope="messages",
         parent="Customers",
         parent_params=_PERSON,
@@ -118,7 +120,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
     ObjectSpec(
         name="CustomerActivities",
         table="customer_activities",
-        path="/v1/customers/{customer_id}/activities",
+        path="/v1/customers/cio_{customer_id}/activities",
         envelope="activities",
         parent="Customers",
         parent_params=_PERSON,
