@@ -12,9 +12,7 @@ import click
 from ..catalog import get_object
 from ..clock import system_clock
 from ..errors import PartialFailure, UsageError
-from ..extractors.filters import parse_filters
 from ..http import open_client
-from ..writeback import export as exporting
 from ..writeback import importer, procedures
 from ..writeback.csvfiles import RejectsWriter, default_rejects_path, read_header, read_rows
 from ..writeback.dml import Mode
@@ -73,6 +71,10 @@ def export_command(
     Timestamps are ISO 8601 UTC, nested values JSON text. With no configuration the
     built-in sandbox's demo workspace is exported.
     """
+    # imported here: the extraction machinery is only needed by this command
+    from ..extractors.filters import parse_filters
+    from ..writeback import export as exporting
+
     spec = get_object(object_name)
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if columns is not None and not wanted:
