@@ -78,11 +78,12 @@ def write_csv(
     spec: ObjectSpec,
     rows: Iterable[dict[str, Any]],
     columns: Sequence[str] | None = None,
+    sample_size: int = SAMPLE,
 ) -> ExportResult:
     """Write ``rows`` as CSV with a header; returns what was written."""
     stream = iter(rows)
     if columns is None:
-        sample = list(itertools.islice(stream, SAMPLE))
+        sample = list(itertools.islice(stream, sample_size))
         header = header_for(spec, sample)
         stream = itertools.chain(sample, stream)
         extra = True

@@ -61,27 +61,51 @@ class Cli:
         return code
 
 
+def _point_at(monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
+    for name, value in {
+        "CIO_APP_API_KEY": APP_API_KEY,
+        "CIO_TRACK_API_KEY": TRACK_API_KEY,
+        "CIO_SITE_ID": SITE_ID,
+        "CIO_APP_API_URL": base_url,
+        "CIO_TRACK_API_URL": base_url,
+        "CIO_MAX_RETRY_WAIT": "0",
+        # the sandbox has no rate limit here: do not wait for the documented one
+        "CIO_ALLOW_UNSAFE_RATE_LIMIT": "true",
+        "CIO_RATE_LIMIT": "10000",
+        "CIO_TRACK_RATE_LIMIT": "10000",
+        "CIO_TRANSACTIONAL_RATE_LIMIT": "10000",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("CIO_CONFIG", raising=False)
+
+
 @pytest.fixture
 def cli(
     sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Cli]:
+    """The CLI against a fresh sandbox of its own (served on loopback)."""
     with serve(sandbox) as server:
-        for name, value in {
-            "CIO_APP_API_KEY": APP_API_KEY,
-            "CIO_TRACK_API_KEY": TRACK_API_KEY,
-            "CIO_SITE_ID": SITE_ID,
-            "CIO_APP_API_URL": server.base_url,
-            "CIO_TRACK_API_URL": server.base_url,
-            "CIO_MAX_RETRY_WAIT": "0",
-            # the sandbox has no rate limit here: do not wait for the documented one
-            "CIO_ALLOW_UNSAFE_RATE_LIMIT": "true",
-            "CIO_RATE_LIMIT": "10000",
-            "CIO_TRACK_RATE_LIMIT": "10000",
-            "CIO_TRANSACTIONAL_RATE_LIMIT": "10000",
-        }.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("CIO_CONFIG", raising=False)
+        _point_at(monkeypatch, server.base_url)
         yield Cli(sandbox, capsys)
+
+
+@pytest.fixture(scope="module")
+def shared_server() -> Iterator[tuple[Sandbox, str]]:
+    sandbox = Sandbox("tiny", seed=1)
+    with serve(sandbox) as server:
+        yield sandbox, server.base_url
+
+
+@pytest.fixture
+def reading_cli(
+    shared_server: tuple[Sandbox, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Cli:
+    """The CLI against a sandbox shared by a module's tests: for commands that only read."""
+    sandbox, base_url = shared_server
+    _point_at(monkeypatch, base_url)
+    return Cli(sandbox, capsys)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
