@@ -20,7 +20,7 @@ from typing import Any
 
 from .constants import DAY, EPOCH
 from .content import Source
-from .people import PeopleStore, Person
+from .people import Ident, PeopleStore, Person, ident_of
 from .rand import frac, key, mix, pick
 
 _K_MSG = key("message")
@@ -164,7 +164,7 @@ class MessageStore:
         self,
         j: int,
         src: Source,
-        person: Person,
+        person: Ident,
         created: int,
         metrics: dict[str, int],
         failure: str | None,
@@ -177,7 +177,7 @@ class MessageStore:
         elif src.type in ("twilio", "whatsapp"):
             recipient = f"+1555{j % 10_000_000:07d}"
         else:
-            recipient = person.devices[0]["id"] if person.devices else ""
+            recipient = person.device or ""
         last = max(metrics.values())
         return {
             "id": mid,
@@ -213,7 +213,7 @@ class MessageStore:
     ) -> dict[str, Any]:
         j = self.total
         rec = self.record(
-            j, src, person, now, dict(metrics or {"created": now, "sent": now}), failure
+            j, src, ident_of(person), now, dict(metrics or {"created": now, "sent": now}), failure
         )
         rec["_source"] = src
         self.added.append(rec)

@@ -15,7 +15,9 @@ from typing import Any
 
 from .people import Person, attribute_text
 
-PersonTest = Callable[[Person], bool]
+PersonTest = Callable[[int, Callable[[], Person]], bool]
+"""(person index, loader of the full Person) -> match; segment and `cio_id exists` tests never
+call the loader, so listing everyone does not build anyone's attributes."""
 ObjectTest = Callable[[Mapping[str, Any]], bool]
 
 
@@ -57,26 +59,26 @@ def compile_people_filter(node: Any, is_member: Callable[[int, int], bool]) -> P
             raise ValueError(f"{name} must be a non-empty array")
         parts = [compile_people_filter(v, is_member) for v in value]
         if name == "and":
-            return lambda p: all(t(p) for t in parts)
-        return lambda p: any(t(p) for t in parts)
+            return lambda i, load: all(t(i, load) for t in parts)
+        return lambda i, load: any(t(i, load) for t in parts)
     if name == "not":
         inner = compile_people_filter(value, is_member)
-        return lambda p: not inner(p)
+        return lambda i, load: not inner(i, load)
     if name == "segment":
         if not isinstance(value, dict) or not isinstance(value.get("id"), int):
             raise ValueError("segment needs an integer id")
         sid = value["id"]
-        return lambda p: is_member(p.index, sid)
+        return lambda i, load: is_member(i, sid)
     if name == "attribute":
         field, operator, wanted = _attribute_test(value, "attribute")
         if field == "cio_id" and operator == "exists":
-            return lambda p: True
+            return lambda i, load: True
         if operator == "exists":
-            return lambda p: person_value(p, field) is not None
+            return lambda i, load: person_value(load(), field) is not None
         if field == "email":
             low = (wanted or "").lower()
-            return lambda p: (p.email or "").lower() == low
-        return lambda p: person_value(p, field) == wanted
+            return lambda i, load: (load().email or "").lower() == low
+        return lambda i, load: person_value(load(), field) == wanted
     raise ValueError(f"unknown filter key {name!r}")
 
 

@@ -45,13 +45,24 @@ class Person:
         return {"id": self.id, "email": self.email, "cio_id": self.cio_id}
 
 
+@dataclass(frozen=True)
+class Ident:
+    """Just who someone is: enough for messages, activities and search results."""
+
+    id: str | None
+    email: str | None
+    cio_id: str
+    device: str | None = None
+
+    def identifiers(self) -> dict[str, Any]:
+        return {"id": self.id, "email": self.email, "cio_id": self.cio_id}
+
+
 def cio_id_for(index: int) -> str:
     return f"a{index + 1:07x}"
 
 
-def base_person(seed: int, i: int, n: int) -> Person:
-    h = mix(seed, _K_PERSON, i)
-    created = EPOCH - 730 * DAY + (i * (729 * DAY)) // max(n, 1)
+def base_ident(seed: int, i: int) -> Ident:
     pid: str | None = SPECIAL_IDS.get(i, f"user-{i + 1}")
     email: str | None = f"person{i + 1}@example.com"
     if i % 23 == 11:
@@ -62,6 +73,20 @@ def base_person(seed: int, i: int, n: int) -> Person:
         pid = None
     elif i % 17 == 9:
         email = None
+    device = f"dev{mix(mix(seed, _K_PERSON, i), 12):016x}" if i % 5 == 0 else None
+    return Ident(pid, email, cio_id_for(i), device)
+
+
+def ident_of(person: Person) -> Ident:
+    device = str(person.devices[0]["id"]) if person.devices else None
+    return Ident(person.id, person.email, person.cio_id, device)
+
+
+def base_person(seed: int, i: int, n: int) -> Person:
+    h = mix(seed, _K_PERSON, i)
+    created = EPOCH - 730 * DAY + (i * (729 * DAY)) // max(n, 1)
+    ident = base_ident(seed, i)
+    pid, email = ident.id, ident.email
     newer = i >= (n * 3) // 5
     attrs: dict[str, Any] = {
         "first_name": pick(FIRST, h, 1),
@@ -91,10 +116,10 @@ def base_person(seed: int, i: int, n: int) -> Person:
     unsubscribed = i % 11 == 4
     stamps = {name: created + (mix(h, key(name)) % (300 * DAY)) for name in attrs}
     devices: tuple[Mapping[str, Any], ...] = ()
-    if i % 5 == 0:
+    if ident.device is not None:
         devices = (
             {
-                "id": f"dev{mix(h, 12):016x}",
+                "id": ident.device,
                 "last_used": created + int(frac(h, 13) * 200 * DAY),
                 "platform": pick(("ios", "android"), h, 14),
                 "attributes": {"app_version": pick(("3.1.0", "3.2.1"), h, 15)},
@@ -167,9 +192,17 @@ class PeopleStore:
             return self.overlay[index]
         return base_person(self.seed, index, self.base)
 
-    def base_identity(self, index: int) -> Person:
+    def base_identity(self, index: int) -> Ident:
         """Who received a base message/activity (identity at generation time)."""
-        return base_person(self.seed, index, self.base)
+        return base_ident(self.seed, index)
+
+    def ident(self, index: int) -> Ident | None:
+        """Current identifiers of a live person, without building their attributes."""
+        if index < 0 or index >= self.total or index in self.deleted:
+            return None
+        if index in self.overlay:
+            return ident_of(self.overlay[index])
+        return base_ident(self.seed, index)
 
     def iter_from(self, start: int = 0) -> Iterator[Person]:
         for index in range(max(start, 0), self.total):

@@ -6,6 +6,7 @@ No state, so a record can be rebuilt from its index at any time (the large scale
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -37,6 +38,7 @@ def below(n: int, *parts: int) -> int:
     return mix(*parts) % n if n > 0 else 0
 
 
+@lru_cache(maxsize=4096)
 def key(text: str) -> int:
     """A stable integer for a short label (salting hashes by purpose)."""
     value = 0

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .constants import ATTRIBUTES_BATCH_MAX, ENVIRONMENT_ID, TRACK_URL
 from .filters import compile_object_filter, compile_people_filter
 from .listing import activity_page, message_page
 from .paging import next_token, parse_limit, read_cursor, take_page
-from .people import Person
+from .people import Ident, PeopleStore, Person
 from .router import Call, Reply, app_error, route
 
 ID_TYPES = ("id", "email", "cio_id")
@@ -42,6 +43,20 @@ def _int_cursor(call: Call, kind: str) -> int:
     return value
 
 
+def _loader(store: PeopleStore, index: int) -> Callable[[], Person]:
+    """Builds the full person at most once, and only if a filter needs attributes."""
+    built: list[Person] = []
+
+    def load() -> Person:
+        if not built:
+            person = store.get(index)
+            assert person is not None
+            built.append(person)
+        return built[0]
+
+    return load
+
+
 @route("app", "POST", "/v1/customers")
 def search_customers(call: Call) -> Reply:
     limit = parse_limit(call, "customers_search")
@@ -53,13 +68,20 @@ def search_customers(call: Call) -> Reply:
         test = compile_people_filter(body["filter"], call.workspace.is_member)
     except ValueError as exc:
         raise app_error(400, f"invalid filter: {exc}") from None
-    people = (p for p in call.workspace.iter_people(start) if test(p))
-    page, position = take_page(people, limit, lambda p: p.index + 1)
+    store = call.workspace.people
+
+    def matches() -> Iterator[tuple[int, Ident]]:
+        for index in range(start, store.total):
+            ident = store.ident(index)
+            if ident is not None and test(index, _loader(store, index)):
+                yield index, ident
+
+    page, position = take_page(matches(), limit, lambda r: r[0] + 1)
     return Reply(
         200,
         {
-            "identifiers": [p.identifiers() for p in page],
-            "ids": [p.id for p in page if p.id is not None],
+            "identifiers": [ident.identifiers() for _, ident in page],
+            "ids": [ident.id for _, ident in page if ident.id is not None],
             "next": next_token("customers", position),
         },
     )
@@ -142,7 +164,7 @@ def _segment(call: Call) -> dict[str, Any]:
 @route("app", "GET", "/v1/segments/{segment_id}/customer_count")
 def segment_count(call: Call) -> Reply:
     sid = _segment(call)["id"]
-    return Reply(200, {"count": sum(1 for _ in call.workspace.segment_members(sid))})
+    return Reply(200, {"count": call.workspace.segment_count(sid)})
 
 
 @route("app", "GET", "/v1/segments/{segment_id}/membership")
@@ -151,13 +173,13 @@ def segment_membership(call: Call) -> Reply:
     limit = parse_limit(call, "segment_membership")
     start = _int_cursor(call, f"membership:{sid}")
     page, position = take_page(
-        call.workspace.segment_members(sid, start), limit, lambda p: p.index + 1
+        call.workspace.segment_members(sid, start), limit, lambda r: r[0] + 1
     )
     return Reply(
         200,
         {
-            "identifiers": [p.identifiers() for p in page],
-            "ids": [p.id for p in page if p.id is not None],
+            "identifiers": [ident.identifiers() for _, ident in page],
+            "ids": [ident.id for _, ident in page if ident.id is not None],
             "next": next_token(f"membership:{sid}", position),
             "segment_id": sid,
         },

@@ -27,7 +27,7 @@ from .constants import ENVIRONMENT_ID, Region
 from .content import Source, build_content, dedup
 from .deliveries import ActivityStore, MessageStore
 from .misc import build_misc, collection_meta
-from .people import PeopleStore, Person, customer_object
+from .people import Ident, PeopleStore, Person, customer_object
 from .rand import frac, key, pick
 from .scales import Scale, get_scale
 from .simclock import SandboxClock
@@ -164,12 +164,16 @@ class Workspace:
         share = self.misc.segment_share.get(segment_id, 0.0)
         return frac(self.seed, key("member"), segment_id, index) < share
 
-    def segment_members(self, segment_id: int, start: int = 0) -> Iterator[Person]:
+    def segment_members(self, segment_id: int, start: int = 0) -> Iterator[tuple[int, Ident]]:
+        """(index, identifiers) of the members, in person order, from index `start`."""
         for index in range(max(start, 0), self.people.total):
             if self.is_member(index, segment_id):
-                person = self.people.get(index)
-                if person is not None:
-                    yield person
+                ident = self.people.ident(index)
+                if ident is not None:
+                    yield index, ident
+
+    def segment_count(self, segment_id: int) -> int:
+        return sum(1 for i in range(self.people.total) if self.is_member(i, segment_id))
 
     def person_segments(self, person: Person) -> list[dict[str, Any]]:
         return [s for s in self.records("segments") if self.is_member(person.index, s["id"])]
