@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import importlib
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -32,6 +34,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 USER_AGENT = f"cio-replicate/{__version__}"
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+BROADCAST_TRIGGER_RATE = 0.1
+"""POST /v1/campaigns/{id}/triggers: 1 request every 10 seconds (reference §2.1)."""
+_TRIGGER = re.compile(r"^/v1/campaigns/[^/]+/triggers$")
 
 
 def segment(value: object) -> str:
@@ -47,11 +53,15 @@ def render_path(template: str, values: Mapping[str, object]) -> str:
         raise ApiError(f"no value for {{{exc.args[0]}}} in path {template}") from None
 
 
-def budget_for(api: Api, path: str) -> str:
+def budget_for(api: Api, method: str, path: str) -> str:
     """The rate-limit budget a request draws from."""
     if api == "track":
         return "track"
-    return "transactional" if path.startswith("/v1/send/") else "app"
+    if path.startswith("/v1/send/"):
+        return "transactional"
+    if method.upper() == "POST" and _TRIGGER.match(path):
+        return "broadcast_trigger"
+    return "app"
 
 
 class CioClient:
@@ -111,9 +121,10 @@ class CioClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> Any:
         """One App API request (path like ``/v1/campaigns``); the parsed JSON body."""
-        return self.request("app", method, path, params=params, json=json)
+        return self.request("app", method, path, params=params, json=json, idempotent=idempotent)
 
     def track(
         self,
@@ -122,9 +133,10 @@ class CioClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> Any:
         """One Track API request (path like ``/api/v1/customers/x``); the parsed JSON body."""
-        return self.request("track", method, path, params=params, json=json)
+        return self.request("track", method, path, params=params, json=json, idempotent=idempotent)
 
     def paginate(
         self,
@@ -138,10 +150,10 @@ class CioClient:
         limit_param: str = "limit",
         api: Api = "app",
     ) -> Iterator[Page]:
-        """Pages of a cursor-paginated list (``start`` in, ``next`` out)."""
+        """Pages of a cursor-paginated list (``start`` in, ``next`` out). Reads: always retried."""
 
         def fetch(query: dict[str, Any]) -> Any:
-            return self.request(api, method, path, params=query, json=json)
+            return self.request(api, method, path, params=query, json=json, idempotent=True)
 
         return paginate(
             fetch,
@@ -183,8 +195,15 @@ class CioClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> Any:
-        """Send with rate limiting and retries; map errors. Returns the parsed body."""
+        """Send with rate limiting and retries; map errors. Returns the parsed body.
+
+        ``idempotent`` (default: GET, HEAD, PUT, DELETE) allows retrying after a
+        timeout, 5xx or bad body. Otherwise (POST: sends, events, triggers) only
+        failures that prove the request was not processed are retried
+        (connection refused, 408, 429), so nothing is ever sent twice.
+        """
         endpoint = self.app_endpoint if api == "app" else self.track_endpoint
         if api == "track" and self._track_auth is None:
             raise ConfigError(
@@ -193,77 +212,99 @@ class CioClient:
                 key="track_api_key",
             )
         method = method.upper()
-        budget = budget_for(api, path)
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        budget = budget_for(api, method, path)
         limiter = self._limiters.get(budget, self._rates[budget])
-        auth = self._track_auth if api == "track" else None
-        headers = self._app_headers if api == "app" else None
-        url = endpoint.base_url + path
         waited = 0.0
         attempt = 0
         while True:
             attempt += 1
             self.log.add_wait(limiter=limiter.acquire())
-            started = self._wall_clock()
-            t0 = time.perf_counter()
-            response: httpx.Response | None = None
-            problem = ""
-            connect_failure = False
-            try:
-                response = self._http.request(
-                    method, url, params=params, json=json, headers=headers, auth=auth
+            result = self._attempt(endpoint, method, path, params, json, attempt)
+            if not result.problem:
+                return result.body
+            if not (idempotent or result.unprocessed):
+                raise ApiError(
+                    f"{endpoint.label}: {method} {path} failed ({result.problem}); not retried "
+                    f"because the {method} may already have been applied: check before resending",
+                    status=result.status,
+                    method=method,
+                    path=path,
                 )
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                problem, connect_failure = _describe(exc), True
-            except httpx.TransportError as exc:  # read timeouts, truncated bodies, ...
-                problem = _describe(exc)
-            duration = time.perf_counter() - t0
-            status = response.status_code if response is not None else None
-            if response is not None:
-                outcome = classify(response.status_code)
-                if outcome == "ok":
-                    valid, body = _parse(response, method)
-                    if valid:
-                        self._record(api, method, path, status, duration, attempt, started)
-                        return body
-                    problem = "truncated or invalid JSON body"
-                elif outcome == "retry":
-                    detail = api_detail(response)
-                    problem = f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
-                else:
-                    self._record(api, method, path, status, duration, attempt, started)
-                    raise error_for(response, endpoint, method, path)
-            self._record(api, method, path, status, duration, attempt, started, problem)
-            retry_after = None
-            if response is not None:
-                header = response.headers.get("retry-after")
-                retry_after = parse_retry_after(header, self._wall_clock())
             wait = self.policy.next_wait(
-                attempt, waited, retry_after, self._rng, connect_failure=connect_failure
+                attempt, waited, result.retry_after, self._rng, connect_failure=result.unreachable
             )
             if wait is None:
-                raise self._gave_up(
-                    endpoint, method, path, attempt, waited, problem, connect_failure
-                )
-            if status == 429:
+                raise self._gave_up(endpoint, method, path, attempt, waited, result)
+            if result.status == 429:
                 limiter.hold(wait)
             self._sleep(wait)
             waited += wait
             self.log.add_wait(retry=wait)
 
-    def _record(
+    def _attempt(
         self,
-        api: Api,
+        endpoint: Endpoint,
         method: str,
         path: str,
-        status: int | None,
-        duration: float,
+        params: Mapping[str, Any] | None,
+        json: Any,
         attempt: int,
-        started: float,
-        error: str | None = None,
-    ) -> None:
-        self.log.record(
-            LogEntry(api, method, path, status, duration, attempt, started, error or None)
+    ) -> _Attempt:
+        """One HTTP exchange, logged. Raises the final (non-retryable) errors."""
+        api = endpoint.api
+        started = self._wall_clock()
+        t0 = time.perf_counter()
+        try:
+            response = self._http.request(
+                method,
+                endpoint.base_url + path,
+                params=params,
+                json=json,
+                headers=self._app_headers if api == "app" else None,
+                auth=self._track_auth if api == "track" else None,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            result = _Attempt(problem=_describe(exc), unreachable=True)
+        except httpx.TransportError as exc:  # read timeouts, truncated bodies, ...
+            result = _Attempt(problem=_describe(exc))
+        else:
+            result = self._judge(response, endpoint, method, path)
+        entry = LogEntry(
+            api,
+            method,
+            path,
+            result.status,
+            time.perf_counter() - t0,
+            attempt,
+            started,
+            result.problem or None,
         )
+        self.log.record(entry)
+        if result.final is not None:
+            raise result.final
+        return result
+
+    def _judge(
+        self, response: httpx.Response, endpoint: Endpoint, method: str, path: str
+    ) -> _Attempt:
+        status = response.status_code
+        outcome = classify(status)
+        if outcome == "ok":
+            valid, body = _parse(response, method)
+            if valid:
+                return _Attempt(status=status, body=body)
+            return _Attempt(status=status, problem="truncated or invalid JSON body")
+        if outcome == "retry":
+            detail = api_detail(response)
+            header = response.headers.get("retry-after")
+            return _Attempt(
+                status=status,
+                problem=f"HTTP {status}" + (f": {detail}" if detail else ""),
+                retry_after=parse_retry_after(header, self._wall_clock()),
+            )
+        return _Attempt(status=status, final=error_for(response, endpoint, method, path))
 
     def _gave_up(
         self,
@@ -272,10 +313,9 @@ class CioClient:
         path: str,
         attempts: int,
         waited: float,
-        problem: str,
-        connect_failure: bool,
+        last: _Attempt,
     ) -> ApiError:
-        if connect_failure:
+        if last.unreachable:
             if endpoint.overridden:
                 advice = f"is a server running there? Else fix {endpoint.url_setting}"
             else:
@@ -284,19 +324,40 @@ class CioClient:
                     f"{endpoint.url_setting} to a reachable base URL"
                 )
             return ConnectionFailedError(
-                f"cannot reach the {endpoint.label} at {endpoint.base_url} ({problem}; "
+                f"cannot reach the {endpoint.label} at {endpoint.base_url} ({last.problem}; "
                 f"{attempts} attempts): {advice}.",
                 method=method,
                 path=path,
             )
         return RetryExhaustedError(
             f"{endpoint.label}: {method} {path} still failing after {attempts} attempts and "
-            f"{waited:.1f}s of waiting (last: {problem}). Giving up: the bound is "
+            f"{waited:.1f}s of waiting (last: {last.problem}). Giving up: the bound is "
             f"{self.policy.max_total_wait:g}s of waiting (max_retry_wait) and "
             f"{self.policy.max_attempts} attempts; try again later or raise max_retry_wait.",
+            status=last.status,
             method=method,
             path=path,
         )
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """The outcome of one HTTP exchange."""
+
+    status: int | None = None
+    body: Any = None
+    problem: str = ""
+    """Why a retry is needed; empty on success."""
+    unreachable: bool = False
+    """The connection failed: the request never reached the server."""
+    retry_after: float | None = None
+    final: ApiError | None = None
+    """A non-retryable error to raise (401/403/404/other 4xx)."""
+
+    @property
+    def unprocessed(self) -> bool:
+        """The server surely did not act on the request, so even a POST may be resent."""
+        return self.unreachable or self.status in (408, 429)
 
 
 def _describe(exc: httpx.HTTPError) -> str:
@@ -377,6 +438,7 @@ def open_client(
             "app": settings.rate_limit,
             "track": settings.track_rate_limit,
             "transactional": settings.transactional_rate_limit,
+            "broadcast_trigger": BROADCAST_TRIGGER_RATE,
         },
         limiters=limiters,
         policy=RetryPolicy(max_total_wait=settings.max_retry_wait),

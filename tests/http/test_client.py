@@ -65,10 +65,25 @@ def test_path_segments_are_percent_encoded(make_client: MakeClient, clock: FakeC
         render_path("/v1/campaigns/{campaign_id}", {})
 
 
-def test_transactional_sends_draw_from_their_own_budget() -> None:
-    assert budget_for("app", "/v1/send/email") == "transactional"
-    assert budget_for("app", "/v1/campaigns") == "app"
-    assert budget_for("track", "/api/v1/customers/1") == "track"
+def test_sends_and_broadcast_triggers_draw_from_their_own_budgets() -> None:
+    assert budget_for("app", "POST", "/v1/send/email") == "transactional"
+    assert budget_for("app", "POST", "/v1/campaigns/7/triggers") == "broadcast_trigger"
+    assert budget_for("app", "GET", "/v1/campaigns/7/triggers") == "app"
+    assert budget_for("app", "GET", "/v1/campaigns") == "app"
+    assert budget_for("track", "POST", "/api/v1/customers/1/events") == "track"
+
+
+def test_broadcast_triggers_are_spaced_ten_seconds_apart(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    server = FakeServer(lambda r, n: ok({"id": n}), clock)
+    client = make_client(server)
+    for _ in range(3):
+        client.app("POST", "/v1/campaigns/7/triggers", json={})
+    client.app("GET", "/v1/campaigns")
+    gaps = [b - a for a, b in zip(server.times, server.times[1:], strict=False)]
+    assert gaps[0] >= 10 and gaps[1] >= 10
+    assert gaps[2] < 1  # the App budget is not held up by the trigger budget
 
 
 def test_401_on_the_app_api_explains_key_region_and_allow_list(

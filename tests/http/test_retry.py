@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from cio_replicate.clock import from_unix
-from cio_replicate.errors import ConnectionFailedError, RetryExhaustedError
-from cio_replicate.http import CioClient, RetryPolicy, classify, parse_retry_after
+from cio_replicate.errors import ApiError, ConnectionFailedError, RetryExhaustedError
+from cio_replicate.http import CioClient, RetryPolicy, classify, open_client, parse_retry_after
 
-from .conftest import FakeClock, FakeServer, ok
+from .conftest import FakeClock, FakeServer, customerio_settings, ok
 
 MakeClient = Callable[..., CioClient]
 
@@ -79,20 +79,28 @@ def test_retry_after_http_date_is_honoured(make_client: MakeClient, clock: FakeC
     assert client.log.throttled == 0 and client.log.retries == 1
 
 
-def test_a_429_holds_the_shared_budget_for_other_requests(
-    make_client: MakeClient, clock: FakeClock
-) -> None:
+def test_a_429_holds_the_shared_budget_for_other_requests(clock: FakeClock) -> None:
     def reply(request: httpx.Request, n: int) -> httpx.Response:
         if n == 1:
             return httpx.Response(429, headers={"Retry-After": "5"})
         return ok({})
 
     server = FakeServer(reply, clock)
-    client = make_client(server)
-    client.app("GET", "/v1/a")
-    client.app("GET", "/v1/b")
-    # the retry of /v1/a and the first /v1/b both start after the 5 s hold
-    assert all(t >= server.times[0] + 5 for t in server.times[1:])
+    sent_b = False
+
+    def sleep(seconds: float) -> None:
+        nonlocal sent_b
+        if not sent_b:  # while /v1/a sleeps off its 429, another worker sends /v1/b
+            sent_b = True
+            client.app("GET", "/v1/b")
+        clock.sleep(seconds)
+
+    settings = customerio_settings()
+    with open_client(settings, transport=server.transport(), clock=clock, sleep=sleep) as client:
+        client.app("GET", "/v1/a")
+    paths = [r.url.path for r in server.requests]
+    assert paths == ["/v1/a", "/v1/b", "/v1/a"]
+    assert server.times[1] >= server.times[0] + 5  # /v1/b waited for the hold
 
 
 def test_a_storm_of_5xx_timeouts_and_truncated_bodies_is_survived(
@@ -168,3 +176,49 @@ def test_unreachable_host_is_a_connection_error_naming_host_and_settings(
     assert "api-eu.customer.io" in message and "Connection refused" in message
     assert "CIO_APP_API_URL" in message and "region" in message
     assert len(server.requests) == RetryPolicy().connect_attempts
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        lambda r: httpx.Response(502),
+        lambda r: httpx.Response(200, content=b'{"delivery_id": '),
+        lambda r: (_ for _ in ()).throw(httpx.ReadTimeout("read timed out", request=r)),
+    ],
+    ids=["502", "truncated", "read-timeout"],
+)
+def test_a_post_that_may_have_been_applied_is_not_resent(
+    make_client: MakeClient, clock: FakeClock, failure: Callable[[httpx.Request], httpx.Response]
+) -> None:
+    server = FakeServer(lambda r, n: failure(r) if n == 1 else ok({}), clock)
+    client = make_client(server)
+    with pytest.raises(
+        ApiError, match="not retried because the POST may already have been applied"
+    ):
+        client.app("POST", "/v1/send/email", json={"to": "a@b.c"})
+    assert len(server.requests) == 1
+
+
+def test_a_post_that_was_surely_not_processed_is_retried(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    def reply(request: httpx.Request, n: int) -> httpx.Response:
+        if n == 1:
+            raise httpx.ConnectError("refused", request=request)
+        if n == 2:
+            return httpx.Response(429, headers={"Retry-After": "1"})
+        return ok({"delivery_id": "d1"})
+
+    server = FakeServer(reply, clock)
+    client = make_client(server)
+    assert client.app("POST", "/v1/send/email", json={}) == {"delivery_id": "d1"}
+    assert len(server.requests) == 3
+
+
+def test_a_post_search_marked_idempotent_is_retried(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    server = FakeServer(lambda r, n: httpx.Response(503) if n == 1 else ok({"ids": []}), clock)
+    client = make_client(server)
+    assert client.app("POST", "/v1/customers", json={}, idempotent=True) == {"ids": []}
+    assert len(server.requests) == 2
