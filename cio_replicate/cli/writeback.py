@@ -13,7 +13,7 @@ from ..catalog import get_object
 from ..clock import system_clock
 from ..errors import PartialFailure, UsageError
 from ..http import open_client
-from ..writeback import importer, procedures
+from ..writeback import importer, procedures, tables
 from ..writeback.csvfiles import RejectsWriter, default_rejects_path, read_header, read_rows
 from ..writeback.dml import Mode
 from ..writeback.progress import Journal
@@ -158,8 +158,9 @@ def import_command(
     state = ctx.find_object(CliState)
     mapping = importer.parse_mapping(mappings)
     if from_table is not None:
-        columns = importer.table_columns(settings.target_url, from_table)
-        rows = importer.read_table(settings.target_url, from_table)
+        columns, renames = tables.table_columns(settings.target_url, from_table)
+        mapping = {**renames, **mapping}
+        rows = tables.read_table(settings.target_url, from_table)
         journal = Journal(None)
         rejects_path = Path(rejects or f"{from_table}.rejects.csv")
     else:

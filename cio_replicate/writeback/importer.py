@@ -229,41 +229,5 @@ def _send(writer: Writer, plan: Plan, client: CioClient) -> Plan:
     return Plan("send", writer.applied(plan, response))
 
 
-def read_table(url: str, table: str, columns: list[str] | None = None) -> Iterator[CsvRow]:
-    """Rows of a table in the target database, streamed (``--from-table``)."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    try:
-        meta = sa.MetaData()
-        try:
-            handle = sa.Table(table, meta, autoload_with=engine)
-        except sa.exc.NoSuchTableError:
-            raise UsageError(f"no table {table!r} in {engine.url.render_as_string()}") from None
-        names = tuple(c.name for c in handle.columns)
-        with engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=1000).execute(
-                sa.select(handle)
-            )
-            for number, record in enumerate(result, start=1):
-                values = dict(zip(names, record, strict=True))
-                yield CsvRow(number, number, values, ())
-    finally:
-        engine.dispose()
-
-
-def table_columns(url: str, table: str) -> tuple[str, ...]:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    try:
-        inspector = sa.inspect(engine)
-        if not inspector.has_table(table):
-            raise UsageError(f"no table {table!r} in the target database")
-        return tuple(c["name"] for c in inspector.get_columns(table))
-    finally:
-        engine.dispose()
-
-
 def default_journal_path(source: Path) -> Path:
     return source.with_name(source.name + ".progress")

@@ -17,7 +17,7 @@ writes are processed asynchronously, so an immediate read could not confirm them
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..http import CioClient, segment
@@ -178,12 +178,19 @@ class PeopleWriter:
     ) -> p.Plan:
         if people is None:
             people = self._lookup(cio_id, pid, email)
-        if not any(q["cio_id"] == cio_id for q in people):
+        target = next((q for q in people if q["cio_id"] == cio_id), None)
+        if target is None:
             return p.reject(
                 f"no person with cio_id {cio_id} (the API would drop this update silently)",
                 "UPDATE",
             )
-        others = [q for q in people if q["cio_id"] != cio_id]
+        # Identifiers the person already holds are no change: neither checked nor sent
+        # (an email shared with someone else would make the identify ambiguous).
+        if pid is not None and target.get("id") == pid:
+            pid = None
+        if email is not None and (target.get("email") or "").lower() == email.lower():
+            email = None
+        others = [q for q in people if q["cio_id"] != cio_id and _holds(q, pid, email)]
         if others:
             return p.reject(_conflict(others, pid, email, cio_id), "UPDATE")
         clash = self._claims(f"cio_id {cio_id}", pid, email)
@@ -217,6 +224,14 @@ class PeopleWriter:
         return p.reject("person not found", plan.operation)
 
 
+def _holds(person: dict[str, Any], pid: str | None, email: str | None) -> bool:
+    """True if ``person`` holds the id or the email (emails compare case-insensitively)."""
+    held = (person.get("email") or "").lower()
+    return (pid is not None and person.get("id") == pid) or (
+        email is not None and held == email.lower()
+    )
+
+
 def _matches(person: dict[str, Any], pid: str | None, email: str | None) -> bool:
     if pid is not None and person.get("id") != pid:
         return False
@@ -242,8 +257,8 @@ def _conflict(
 
 
 def _unix(value: Any) -> int:
-    if isinstance(value, datetime):
-        return int(value.timestamp())
+    if isinstance(value, datetime):  # from a table: naive values are UTC
+        return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
     text = str(value).strip()
     try:
         return int(float(text)) if text.replace(".", "", 1).lstrip("-").isdigit() else _iso(text)

@@ -217,3 +217,33 @@ def test_import_from_a_table(
     assert [r["value"] for r in sandbox.workspace.records("snippets")] == [
         f"edited {n}" for n in names
     ]
+
+
+@pytest.mark.parametrize(
+    "obj",
+    ["NewsletterVariants", "CampaignActions", "Snippets", "Collections", "ReportingWebhooks"],
+)
+def test_export_then_update_round_trip(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path, obj: str
+) -> None:
+    target = tmp_path / "out.csv"
+    assert cli("export", obj, "-o", str(target)) == 0
+    rows = len(read_csv(target))
+    assert cli("import", obj, str(target), "--operation", "update") == 0, cli.out + cli.err
+    assert f"{rows} rows, sent {rows}, succeeded {rows}, rejected 0" in cli.out
+
+
+def test_customers_round_trip_refuses_only_oversized_values(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    target = tmp_path / "people.csv"
+    assert cli("export", "Customers", "-o", str(target)) == 0
+    assert cli("import", "Customers", str(target), "--operation", "update") == 4
+    rejects = read_csv(tmp_path / "people.rejects.csv")
+    assert [r["_cio_error"].split(" is ")[0] for r in rejects] == ["attribute 'notes'"] * len(
+        rejects
+    )
+    people = len(read_csv(target))
+    assert (
+        f"{people} rows, sent {people - len(rejects)}, succeeded {people - len(rejects)}" in cli.out
+    )

@@ -1,0 +1,65 @@
+"""Rows of a table in the target database, for ``import --from-table``.
+
+A replicated table's columns may carry shortened or de-duplicated names; the
+loader records each column's API field name in ``_cio_columns``, so the rows are
+read back under their API names (``raw`` sibling columns, which hold values that
+were no valid time, are left out). ``--map`` still applies on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+
+from ..errors import UsageError
+from ..systables import columns as column_map_table
+from .csvfiles import CsvRow
+
+
+def _engine(url: str) -> sa.Engine:
+    try:
+        return sa.create_engine(url)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise UsageError(f"cannot use the target database URL: {exc}") from None
+
+
+def table_columns(url: str, table: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The table's column names, and column -> API field for those that differ
+    (an empty field: a column to leave out)."""
+    engine = _engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        if not inspector.has_table(table):
+            raise UsageError(f"no table {table!r} in {engine.url.render_as_string()}")
+        names = tuple(c["name"] for c in inspector.get_columns(table))
+        renames: dict[str, str] = {}
+        if inspector.has_table(column_map_table.name):
+            query = sa.select(
+                column_map_table.c.column_name,
+                column_map_table.c.api_name,
+                column_map_table.c.sql_type,
+            ).where(column_map_table.c.table_name == table)
+            with engine.connect() as conn:
+                for column, api_name, logical in conn.execute(query):
+                    if column in names and (logical == "raw" or api_name != column):
+                        renames[column] = "" if logical == "raw" else api_name
+        return names, renames
+    finally:
+        engine.dispose()
+
+
+def read_table(url: str, table: str) -> Iterator[CsvRow]:
+    """The table's rows, streamed (server-side cursor where the driver has one)."""
+    engine = _engine(url)
+    try:
+        handle = sa.Table(table, sa.MetaData(), autoload_with=engine)
+        names = tuple(c.name for c in handle.columns)
+        with engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=1000).execute(
+                sa.select(handle)
+            )
+            for number, record in enumerate(result, start=1):
+                yield CsvRow(number, number, dict(zip(names, record, strict=True)), ())
+    finally:
+        engine.dispose()
