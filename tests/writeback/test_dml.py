@@ -10,6 +10,7 @@ import pytest
 from cio_replicate.sandbox import Sandbox
 
 from .conftest import Cli, read_csv, write_csv, writes
+from .openapi import request_schema, validate
 
 
 def _names(sandbox: Sandbox, table: str, field: str = "name") -> list[Any]:
@@ -120,6 +121,10 @@ def test_customers_insert_update_delete(cli: Cli, sandbox: Sandbox, tmp_path: Pa
     assert _import(cli, tmp_path, "Customers", "delete", ["cio_id"], [[person.cio_id]]) == 0
     assert _person(sandbox, id="new-1") is None
     assert sandbox.requests[-1].path == f"/api/v1/customers/cio_{person.cio_id}"
+    identify = request_schema("/api/v1/customers/{identifier}", "put")
+    for request in sandbox.requests:
+        if request.method == "PUT":
+            validate(identify, request.body)
 
 
 def test_customers_uniqueness_and_silent_traps_are_refused(
