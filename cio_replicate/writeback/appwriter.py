@@ -19,6 +19,8 @@ from .dml import Mode, Operation, WriteSpec
 from .fields import coerce, is_empty
 from .wire import WriteRequest
 
+PENDING = "(inserted earlier in this import)"
+
 
 class AppWriter:
     def __init__(self, spec: WriteSpec, client: CioClient) -> None:
@@ -86,7 +88,7 @@ class AppWriter:
             return "update"
         natural = self.spec.natural_key
         found = self._by_natural.get(fields.get(natural, "")) if natural else None
-        if found is not None:
+        if found is not None and found in index:
             keys[key_field] = index[found][key_field]
             return "update"
         keys.pop(key_field, None)  # an unknown id is another workspace's: insert anew
@@ -106,14 +108,15 @@ class AppWriter:
         natural = self.spec.natural_key
         if natural and fields[natural] in self._by_natural:
             existing = self._by_natural[fields[natural]]
+            where = "an earlier row inserts it" if existing == PENDING else f"it is id {existing}"
             return p.skip(
-                f"already exists: {self.name} {natural} {fields[natural]!r} is id {existing} "
-                "(not inserted again)",
+                f"already exists: {self.name} {natural} {fields[natural]!r} ({where}; "
+                "not inserted again)",
                 "INSERT",
             )
         assert self.spec.create_path is not None
         request = WriteRequest("app", "POST", self.spec.create_path, self._body(fields))
-        return p.send("INSERT", request)
+        return p.send("INSERT", request, natural=fields.get(natural) if natural else None)
 
     def _update(self, keys: dict[str, Any], fields: dict[str, Any]) -> p.Plan:
         missing = [k for k in self.spec.key if k not in keys]
@@ -137,7 +140,7 @@ class AppWriter:
         else:
             path = render_path(self.spec.item_path, keys)
             request = WriteRequest("app", self.spec.update_method, path, self._body(fields))
-        return p.send("UPDATE", request)
+        return p.send("UPDATE", request, key=keys[self.spec.key[-1]])
 
     def _delete(self, keys: dict[str, Any]) -> p.Plan:
         missing = [k for k in self.spec.key if k not in keys]
@@ -172,21 +175,28 @@ class AppWriter:
     # --- after the call -----------------------------------------------------------
 
     def applied(self, plan: p.Plan, response: Any) -> str:
+        """Keep the index current; ``response`` None (a dry run) still notes new names."""
         if self._records is None:
             return ""
-        if plan.operation == "DELETE":
-            key = _key_text(dict(plan.memo).get("key"))
-            record = self._records.pop(key, None)
-            natural = self.spec.natural_key
-            if record and natural and self._by_natural.get(record.get(natural, "")) == key:
-                del self._by_natural[record[natural]]
-            return ""
-        if plan.operation == "INSERT":
-            record = _record(response)
-            if record is not None and record.get(self.spec.key[-1]) is not None:
-                self._remember(record)
-                return f"{self.spec.key[-1]} {record[self.spec.key[-1]]}"
+        memo = dict(plan.memo)
+        key_field = self.spec.key[-1]
+        if plan.operation in ("UPDATE", "DELETE"):
+            self._forget(_key_text(memo.get("key")))
+        record = _record(response) if plan.operation != "DELETE" else None
+        if record is not None and record.get(key_field) is not None:
+            self._remember(record)
+            return f"{key_field} {record[key_field]}" if plan.operation == "INSERT" else ""
+        natural = self.spec.natural_key
+        if plan.operation == "INSERT" and natural and memo.get("natural") is not None:
+            self._by_natural.setdefault(memo["natural"], PENDING)
         return ""
+
+    def _forget(self, key: str) -> None:
+        assert self._records is not None
+        record = self._records.pop(key, None)
+        natural = self.spec.natural_key
+        if record and natural and self._by_natural.get(record.get(natural, "")) == key:
+            del self._by_natural[record[natural]]
 
     def missing(self, plan: p.Plan) -> p.Plan:
         if plan.operation == "DELETE":

@@ -201,6 +201,7 @@ def _one(
     assert plan.request is not None
     summary.sent += 1
     if job.dry_run:
+        writer.applied(plan, None)  # later rows see this row's effect (e.g. a new name)
         echo(f"row {row.number}: would send {plan.operation} {plan.request.describe()}")
         return
     outcome = _send(writer, plan, client)

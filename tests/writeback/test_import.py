@@ -247,3 +247,17 @@ def test_customers_round_trip_refuses_only_oversized_values(
     assert (
         f"{people} rows, sent {people - len(rejects)}, succeeded {people - len(rejects)}" in cli.out
     )
+
+
+def test_a_name_repeated_in_one_file_is_inserted_once(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "c.csv", ["name", "data"], [["twice", "[]"], ["twice", "[1]"]])
+    assert cli("import", "Collections", str(source), "--operation", "insert", "--dry-run") == 0
+    assert (
+        "row 2: skipped: already exists: Collections name 'twice' (an earlier row inserts it"
+        in cli.out
+    )
+    assert cli("import", "Collections", str(source), "--operation", "insert") == 0
+    assert _collections(sandbox).count("twice") == 1
+    assert "row 2: skipped: already exists: Collections name 'twice' (it is id" in cli.out
