@@ -1,1 +1,36 @@
-"""cio_replicate.load"""
+"""The loader: schema mapping, runtime schema evolution and bulk writes.
+
+    from cio_replicate.load import Target
+    target = Target(url_or_engine)
+    table = target.table("campaigns", key=("id",), timestamps=("created", "updated"))
+    rows = table.prepare(records)
+    with target.begin() as conn:
+        table.evolve(conn)
+        inserted, updated = table.upsert(conn, rows)
+
+Modules: dialects (capabilities per database), names (API name -> column),
+types (logical types, widening), mapper (records -> rows), schema (the
+``_cio_columns`` record), ddl (create/add/widen/swap), writer (bulk SQL),
+table (TableWriter), replace (full refresh), target (engine and Target).
+"""
+
+from .dialects import BulkPath, Dialect
+from .mapper import LoadError
+from .replace import ReplaceResult
+from .schema import Column, column_map
+from .table import TableWriter, UpsertCounts
+from .target import Target, configure_engine, create_target_engine
+
+__all__ = [
+    "BulkPath",
+    "Column",
+    "Dialect",
+    "LoadError",
+    "ReplaceResult",
+    "TableWriter",
+    "Target",
+    "UpsertCounts",
+    "column_map",
+    "configure_engine",
+    "create_target_engine",
+]

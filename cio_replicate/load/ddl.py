@@ -1,0 +1,228 @@
+"""Create, extend, widen and swap data tables, per dialect.
+
+PostgreSQL and SQLite run all of this inside the caller's transaction (their
+DDL is transactional). MySQL/MariaDB commit the open transaction implicitly
+before and after every DDL statement: a crash between a DDL statement and the
+caller's commit can leave a column without its ``_cio_columns`` record, which
+the next :meth:`TableWriter.evolve` repairs (it adds only columns the table
+does not have).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+
+from .dialects import Dialect, column_type
+from .names import SYNCED_AT, identifier
+from .schema import Column
+from .types import FLOAT_EXACT
+from .writer import SqlWriter
+
+Widening = tuple[Column, Column]  # (as stored, as wanted)
+
+
+class Ddl:
+    """Schema changes of data tables for one dialect."""
+
+    def __init__(self, dialect: Dialect, sa_dialect: sa.Dialect, sql: SqlWriter) -> None:
+        self.dialect = dialect
+        self.sa_dialect = sa_dialect
+        self.sql = sql
+
+    def pk_name(self, table: str) -> str:
+        return identifier(table + "_pkey", self.dialect)
+
+    def sa_table(self, table: str, columns: Iterable[Column], keys: Sequence[str]) -> sa.Table:
+        """The SQLAlchemy definition of a data table (also good for reading it back)."""
+        cols = sorted(columns, key=lambda c: c.position)
+        string_keys = sum(1 for c in cols if c.name in keys and c.type == "text")
+        sa_cols = [
+            sa.Column(
+                c.name,
+                column_type(self.dialect, c.type, key=c.name in keys, string_keys=string_keys),
+                nullable=c.name not in keys,
+                key=c.name,
+                quote=True,
+            )
+            for c in cols
+        ]
+        synced = column_type(self.dialect, "timestamp")
+        sa_cols.append(sa.Column(SYNCED_AT, synced, nullable=False, quote=True))
+        return sa.Table(
+            table,
+            sa.MetaData(),
+            *sa_cols,
+            sa.PrimaryKeyConstraint(*keys, name=self.pk_name(table)),
+            quote=True,
+            mysql_engine="InnoDB",
+            mysql_charset="utf8mb4",
+        )
+
+    def type_sql(self, column: Column, keys: Sequence[str], string_keys: int) -> str:
+        t = column_type(self.dialect, column.type, key=column.name in keys, string_keys=string_keys)
+        return str(t.compile(dialect=self.sa_dialect))
+
+    # --- inspection -----------------------------------------------------------
+
+    def existing_columns(self, conn: sa.Connection, table: str) -> set[str] | None:
+        """Column names of ``table`` as the database has them, None if no such table."""
+        inspector = sa.inspect(conn)
+        if not inspector.has_table(table):
+            return None
+        return {str(c["name"]) for c in inspector.get_columns(table)}
+
+    def has_big_ints(self, conn: sa.Connection, table: str, column: str) -> bool:
+        """Would this int column lose precision as a double?"""
+        col = self.sql.quote(column)
+        sql = (
+            f"SELECT 1 FROM {self.sql.quote(table)} "  # noqa: S608 (quoted names)
+            f"WHERE {col} > {FLOAT_EXACT} OR {col} < -{FLOAT_EXACT} LIMIT 1"
+        )
+        return self.sql.execute(conn, sql).first() is not None
+
+    # --- changes --------------------------------------------------------------
+
+    def create(
+        self, conn: sa.Connection, table: str, columns: Iterable[Column], keys: Sequence[str]
+    ) -> None:
+        self.sa_table(table, columns, keys).create(conn)
+
+    def drop(self, conn: sa.Connection, table: str) -> None:
+        self.sql.execute(conn, f"DROP TABLE IF EXISTS {self.sql.quote(table)}")
+
+    def add(
+        self,
+        conn: sa.Connection,
+        table: str,
+        columns: Sequence[Column],
+        keys: Sequence[str],
+        string_keys: int,
+    ) -> None:
+        """New nullable columns (older rows get NULL)."""
+        if not columns:
+            return
+        clauses = [
+            f"ADD COLUMN {self.sql.quote(c.name)} {self.type_sql(c, keys, string_keys)}"
+            for c in columns
+        ]
+        name = self.sql.quote(table)
+        if self.dialect.name == "sqlite":  # one column per ALTER TABLE
+            for clause in clauses:
+                self.sql.execute(conn, f"ALTER TABLE {name} {clause}")
+        else:
+            self.sql.execute(conn, f"ALTER TABLE {name} " + ", ".join(clauses))
+
+    def widen(
+        self,
+        conn: sa.Connection,
+        table: str,
+        widenings: Sequence[Widening],
+        wanted: Sequence[Column],
+        keys: Sequence[str],
+    ) -> None:
+        """Change column types so every old value survives, as the new type."""
+        if not widenings:
+            return
+        if self.dialect.name == "sqlite":
+            self._rebuild(conn, table, widenings, wanted, keys)
+            return
+        string_keys = sum(1 for c in wanted if c.name in keys and c.type == "text")
+        name, q = self.sql.quote(table), self.sql.quote
+        if self.dialect.name == "postgresql":
+            clauses = [
+                f"ALTER COLUMN {q(new.name)} TYPE {self.type_sql(new, keys, string_keys)} "
+                f"USING CAST({q(new.name)} AS {self.type_sql(new, keys, string_keys)})"
+                for _, new in widenings
+            ]
+            self.sql.execute(conn, f"ALTER TABLE {name} " + ", ".join(clauses))
+            return
+        clauses = [
+            f"MODIFY COLUMN {q(new.name)} {self.type_sql(new, keys, string_keys)}"
+            + (" NOT NULL" if new.name in keys else " NULL")
+            for _, new in widenings
+        ]
+        self.sql.execute(conn, f"ALTER TABLE {name} " + ", ".join(clauses))
+        for old, new in widenings:
+            if old.type == "bool":  # TINYINT(1) became '1'/'0'
+                col = q(new.name)
+                self.sql.execute(
+                    conn,
+                    f"UPDATE {name} SET {col} = CASE {col} WHEN '1' THEN 'true' "  # noqa: S608
+                    f"WHEN '0' THEN 'false' ELSE {col} END WHERE {col} IS NOT NULL",
+                )
+
+    def _rebuild(
+        self,
+        conn: sa.Connection,
+        table: str,
+        widenings: Sequence[Widening],
+        wanted: Sequence[Column],
+        keys: Sequence[str],
+    ) -> None:
+        """SQLite cannot change a column's type: copy into a new table, swap."""
+        q = self.sql.quote
+        stored = self.existing_columns(conn, table) or set()
+        changed = {new.name: (old, new) for old, new in widenings}
+        tmp = identifier(table + "__cio_tmp", self.dialect)
+        self.drop(conn, tmp)
+        self.create(conn, tmp, wanted, keys)
+        names, exprs = [], []
+        for col in wanted:
+            if col.name not in stored:
+                continue
+            names.append(q(col.name))
+            exprs.append(
+                _sqlite_cast(q(col.name), *changed[col.name])
+                if col.name in changed
+                else q(col.name)
+            )
+        names.append(q(SYNCED_AT))
+        exprs.append(q(SYNCED_AT))
+        self.sql.execute(
+            conn,
+            f"INSERT INTO {q(tmp)} ({', '.join(names)}) "  # noqa: S608 (quoted names)
+            f"SELECT {', '.join(exprs)} FROM {q(table)}",
+        )
+        self.sql.execute(conn, f"DROP TABLE {q(table)}")
+        self.sql.execute(conn, f"ALTER TABLE {q(tmp)} RENAME TO {q(table)}")
+
+    def swap(self, conn: sa.Connection, stage: str, table: str, exists: bool) -> None:
+        """Make ``stage`` the table ``table`` (atomically for readers)."""
+        q = self.sql.quote
+        if self.dialect.name == "mysql":
+            if exists:
+                old = identifier(table + "__cio_old", self.dialect)
+                self.drop(conn, old)
+                # One RENAME TABLE statement swaps both names atomically.
+                self.sql.execute(
+                    conn, f"RENAME TABLE {q(table)} TO {q(old)}, {q(stage)} TO {q(table)}"
+                )
+                self.drop(conn, old)
+            else:
+                self.sql.execute(conn, f"RENAME TABLE {q(stage)} TO {q(table)}")
+            return
+        if exists:
+            self.sql.execute(conn, f"DROP TABLE {q(table)}")
+        self.sql.execute(conn, f"ALTER TABLE {q(stage)} RENAME TO {q(table)}")
+        if self.dialect.name == "postgresql":
+            self.sql.execute(
+                conn,
+                f"ALTER TABLE {q(table)} RENAME CONSTRAINT {q(self.pk_name(stage))} "
+                f"TO {q(self.pk_name(table))}",
+            )
+
+
+def _sqlite_cast(col: str, old: Column, new: Column) -> str:
+    if new.type == "float":
+        return f"CAST({col} AS REAL)"
+    if old.type == "bool":
+        return f"CASE {col} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE CAST({col} AS TEXT) END"
+    if old.type == "float":
+        # CAST keeps 15 digits; fall back to 17 where 15 do not round-trip.
+        return (
+            f"CASE WHEN CAST(CAST({col} AS TEXT) AS REAL) = {col} THEN CAST({col} AS TEXT) "
+            f"ELSE printf('%!.17g', {col}) END"
+        )
+    return f"CAST({col} AS TEXT)"

@@ -1,0 +1,92 @@
+"""API names -> SQL identifiers: legal, within the dialect's limit, never colliding.
+
+A column keeps its API name wherever the databases allow it (identifiers are
+always quoted, so spaces, dots, quotes, keywords and mixed case are fine).
+Only three things change a name:
+
+* characters no target accepts (control characters, characters outside
+  Unicode's Basic Multilingual Plane, which MySQL rejects, trailing spaces)
+  become ``_``;
+* a name longer than the limit (PostgreSQL 63 bytes, MySQL 64 characters)
+  is cut and ends in ``_`` + 8 hex digits of a SHA-256 of the full API name;
+* a name equal to one already taken, ignoring case and accents (MySQL column
+  names are case-insensitive), gets that hash suffix too.
+
+The chosen names are recorded (``_cio_columns``), so they never change
+between runs, whatever order fields arrive in later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable
+
+from .dialects import Dialect
+
+HASH_LEN = 8
+SYNCED_AT = "_cio_synced_at"
+"""The column every data table carries: when the row was last written (UTC)."""
+
+
+def fold(name: str) -> str:
+    """The form under which two names collide: no case, no accents."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKC", bare.casefold())
+
+
+def digest(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_LEN]
+
+
+def sanitize(name: str) -> str:
+    """Replace what no target accepts in a quoted identifier."""
+    chars = ["_" if ord(c) > 0xFFFF or unicodedata.category(c) in ("Cc", "Cs") else c for c in name]
+    text = "".join(chars)
+    stripped = text.rstrip()
+    if stripped != text:
+        text = stripped + "_"  # MySQL: names cannot end with a space
+    return text or "_"
+
+
+def size(name: str, dialect: Dialect) -> int:
+    return len(name.encode("utf-8")) if dialect.identifier_unit == "bytes" else len(name)
+
+
+def cut(name: str, limit: int, dialect: Dialect) -> str:
+    """The longest prefix of ``name`` within ``limit`` units."""
+    while size(name, dialect) > limit:
+        name = name[:-1]
+    return name
+
+
+def with_suffix(name: str, suffix: str, dialect: Dialect) -> str:
+    return cut(name, dialect.max_identifier - size(suffix, dialect), dialect) + suffix
+
+
+def identifier(name: str, dialect: Dialect) -> str:
+    """A legal identifier for ``name`` (a table name, say), shortened if needed."""
+    legal = sanitize(name)
+    if size(legal, dialect) <= dialect.max_identifier:
+        return legal
+    return with_suffix(legal, "_" + digest(name), dialect)
+
+
+def assign(api_name: str, taken: Iterable[str], dialect: Dialect, *, tag: str = "") -> str:
+    """A column name for ``api_name`` that collides with none of ``taken``.
+
+    ``tag`` names a sibling column of the same API field (e.g. ``__raw``).
+    """
+    folded = {fold(t) for t in taken} | {fold(SYNCED_AT)}
+    wanted = sanitize(api_name) + tag
+    candidate = identifier(wanted, dialect)
+    if fold(candidate) not in folded:
+        return candidate
+    suffix = "_" + digest(api_name + tag)
+    candidate = with_suffix(wanted, suffix, dialect)
+    n = 2
+    while fold(candidate) in folded:
+        candidate = with_suffix(wanted, f"{suffix}_{n}", dialect)
+        n += 1
+    return candidate

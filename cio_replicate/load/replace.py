@@ -1,0 +1,140 @@
+"""Full refresh: stage the new content, then swap it in, atomically for readers.
+
+1. ``<table>__cio_new`` is created with the table's columns (a leftover of an
+   earlier crash is dropped first).
+2. Batches stream into it, one at a time (memory stays flat); a new field or
+   a wider type seen mid-stream changes the stage as it goes.
+3. The stage is compared with the old table (rows inserted, updated, deleted).
+4. The stage takes the table's place: on PostgreSQL and SQLite by DROP +
+   RENAME inside the caller's transaction, so readers see the old table until
+   the commit and the new one after; on MySQL by one ``RENAME TABLE t TO
+   old, stage TO t`` (atomic), after which the old table is dropped. MySQL
+   commits implicitly at each DDL statement: the stage's rows are committed
+   by the RENAME, before the caller's commit.
+
+Swapping drops what hangs on the old table (views, grants, a PostgreSQL
+view would even block the DROP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from .dialects import BulkPath
+from .mapper import Row
+from .names import identifier
+from .schema import Columns, write_map
+
+if TYPE_CHECKING:
+    from .table import TableWriter
+
+
+@dataclass(frozen=True)
+class ReplaceResult:
+    """What a full refresh did: rows now in the table, and the change against before."""
+
+    rows: int
+    inserted: int  # keys that were not in the old table
+    updated: int  # keys in both, with a different value in some column
+    deleted: int  # keys of the old table that are gone
+
+
+def _batches(items: Iterable[Sequence[Row] | Row], size: int) -> Iterator[Sequence[Row]]:
+    """Prepared batches as they come; loose rows grouped ``size`` at a time."""
+    loose: list[Row] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            loose.append(dict(item))
+            if len(loose) >= size:
+                yield loose
+                loose = []
+        elif item:
+            yield item
+    if loose:
+        yield loose
+
+
+def replace_table(
+    writer: TableWriter,
+    conn: sa.Connection,
+    items: Iterable[Sequence[Row] | Row],
+    *,
+    batch_size: int,
+    path: BulkPath | None,
+) -> ReplaceResult:
+    target, ddl = writer.target, writer.target.ddl
+    stage = identifier(writer.name + "__cio_new", target.dialect)
+    recorded = writer.recorded(conn)
+    before: Columns = dict(recorded)
+    exists = ddl.existing_columns(conn, writer.name) is not None
+    ddl.drop(conn, stage)
+    staged: Columns | None = None
+    for rows in _batches(items, batch_size):
+        writer.sync(conn, stage, staged, check_existing=False)
+        staged = dict(writer.wanted)
+        shape = writer.shape(rows, table=stage)
+        target.sql.write(conn, shape, rows, update=True, path=path or target.bulk, count=False)
+    if staged is None:
+        if not exists:
+            return ReplaceResult(0, 0, 0, 0)  # nothing seen, nothing to create
+        writer.sync(conn, stage, None, check_existing=False)  # an empty table
+    q = target.sql.quote
+    total = int(target.sql.execute(conn, f"SELECT COUNT(*) FROM {q(stage)}").scalar_one())  # noqa: S608
+    inserted, updated, deleted = total, 0, 0
+    if exists:
+        inserted, updated, deleted = _compare(writer, conn, stage, before, total)
+    ddl.swap(conn, stage, writer.name, exists)
+    write_map(conn, writer.name, recorded, writer.wanted)
+    writer.mark_recorded(conn)
+    return ReplaceResult(total, inserted, updated, deleted)
+
+
+def _compare(
+    writer: TableWriter, conn: sa.Connection, stage: str, before: Columns, total: int
+) -> tuple[int, int, int]:
+    """(inserted, updated, deleted) of the stage against the live table."""
+    sql, dialect = writer.target.sql, writer.target.dialect
+    q = sql.quote
+    keys = writer.key_columns
+    key_slots = {(f, False) for f in writer.key}
+    if any(before.get(s) is None or before[s].type != writer.wanted[s].type for s in key_slots):
+        old = int(sql.execute(conn, f"SELECT COUNT(*) FROM {q(writer.name)}").scalar_one())  # noqa: S608
+        return total, 0, old  # keys changed type: every row counts as new
+    same: list[str] = []
+    for slot, col in writer.wanted.items():
+        if slot in key_slots:
+            continue
+        old_col = before.get(slot)
+        s, o = f"s.{q(col.name)}", f"o.{q(col.name)}"
+        if old_col is None:
+            same.append(f"{s} IS NULL")  # a new column: a value there is a change
+        elif old_col.type == col.type:
+            if dialect.name == "postgresql":
+                same.append(f"{s} IS NOT DISTINCT FROM {o}")
+            elif dialect.name == "sqlite":
+                same.append(f"{s} IS {o}")
+            elif col.type in ("text", "raw", "json"):
+                same.append(f"CAST({s} AS BINARY) <=> CAST({o} AS BINARY)")
+            else:
+                same.append(f"{s} <=> {o}")
+        # widened columns are not compared
+    on = " AND ".join(f"s.{q(k)} = o.{q(k)}" for k in keys)
+    first = f"o.{q(keys[0])}"
+    differs = f"NOT ({' AND '.join(same)})" if same else "1 = 0"
+    row = sql.execute(
+        conn,
+        f"SELECT SUM(CASE WHEN {first} IS NULL THEN 1 ELSE 0 END), "  # noqa: S608 (quoted names)
+        f"SUM(CASE WHEN {first} IS NOT NULL AND {differs} THEN 1 ELSE 0 END) "
+        f"FROM {q(stage)} s LEFT JOIN {q(writer.name)} o ON {on}",
+    ).one()
+    deleted = sql.execute(
+        conn,
+        f"SELECT COUNT(*) FROM {q(writer.name)} o WHERE NOT EXISTS "  # noqa: S608
+        f"(SELECT 1 FROM {q(stage)} s WHERE {on})",
+    ).scalar_one()
+    new, changed = tuple(row)
+    return int(new or 0), int(changed or 0), int(deleted)

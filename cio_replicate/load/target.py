@@ -1,0 +1,173 @@
+"""The target database: one engine with the loader's settings, and its tables.
+
+    target = Target("postgresql+psycopg://...")       # or an existing Engine
+    table = target.table("customers", key=("id",), timestamps=("created_at",))
+    rows = table.prepare(records)
+    with target.begin() as conn:
+        table.evolve(conn)
+        inserted, updated = table.upsert(conn, rows)
+
+SQLite connections get WAL, ``synchronous=NORMAL`` and a busy timeout, and
+real transactions (pysqlite's own BEGIN handling is replaced by an explicit
+BEGIN, so DDL is transactional too). PostgreSQL and MySQL engines ping
+pooled connections before use; MySQL sessions use utf8mb4 and strict mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from ..clock import Clock, system_clock
+from ..logs import register_secret
+from .ddl import Ddl
+from .dialects import BulkPath, Dialect, dialect_for
+from .mapper import LoadError
+from .names import identifier
+from .schema import read_map
+from .table import TableWriter
+from .writer import SqlWriter
+
+SQLITE_BUSY_MS = 30_000
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+}
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # BEGIN comes from _sqlite_begin
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def _mysql_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # Strict: a value that does not fit is an error, never silently cut.
+        cursor.execute(
+            "SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', "
+            "CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))"
+        )
+    finally:
+        cursor.close()
+
+
+def configure_engine(engine: sa.Engine) -> sa.Engine:
+    """Install the loader's per-connection settings on ``engine`` (idempotent)."""
+    if engine.dialect.name == "sqlite":
+        if not event.contains(engine, "connect", _sqlite_connect):
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+    elif engine.dialect.name in ("mysql", "mariadb"):
+        if not event.contains(engine, "connect", _mysql_connect):
+            event.listen(engine, "connect", _mysql_connect)
+    return engine
+
+
+def create_target_engine(url: str | sa.URL, **kwargs: Any) -> sa.Engine:
+    """An engine for a target URL, with the drivers and settings the loader needs.
+
+    ``postgresql://`` means psycopg 3 and ``mysql://``/``mariadb://`` PyMySQL.
+    """
+    parsed = sa.make_url(url)
+    if parsed.password:
+        register_secret(str(parsed.password))
+    if parsed.drivername in _DRIVERS:
+        parsed = parsed.set(drivername=_DRIVERS[parsed.drivername])
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "mysql", "mariadb"):
+        kwargs.setdefault("pool_pre_ping", True)
+    if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return configure_engine(sa.create_engine(parsed, **kwargs))
+
+
+class Target:
+    """A target database: its engine, dialect record and data tables."""
+
+    def __init__(
+        self,
+        url: str | sa.URL | sa.Engine,
+        *,
+        clock: Clock = system_clock,
+        bulk: BulkPath | None = None,
+    ) -> None:
+        self._owns_engine = not isinstance(url, sa.Engine)
+        self.engine = (
+            configure_engine(url) if isinstance(url, sa.Engine) else create_target_engine(url)
+        )
+        self.dialect: Dialect = dialect_for(self.engine)
+        if bulk is not None and bulk not in self.dialect.bulk_paths:
+            raise ValueError(
+                f"bulk path {bulk!r} is not available on {self.dialect.name}: "
+                f"choose one of {', '.join(self.dialect.bulk_paths)}"
+            )
+        self.bulk: BulkPath = bulk or self.dialect.bulk_paths[0]
+        self.clock = clock
+        self.sql = SqlWriter(self.dialect, self.engine.dialect)
+        self.ddl = Ddl(self.dialect, self.engine.dialect, self.sql)
+
+    def __repr__(self) -> str:
+        return f"Target({self.engine.url!r})"  # the URL's repr masks the password
+
+    def begin(self) -> contextlib.AbstractContextManager[sa.Connection]:
+        """A connection in a transaction, committed on success."""
+        return self.engine.begin()
+
+    def connect(self) -> contextlib.AbstractContextManager[sa.Connection]:
+        return self.engine.connect()
+
+    def table_name(self, name: str) -> str:
+        """The SQL name of a data table (shortened to the dialect's limit if needed)."""
+        return identifier(name, self.dialect)
+
+    def table(
+        self, name: str, key: Iterable[str] = ("id",), timestamps: Iterable[str] = ()
+    ) -> TableWriter:
+        """The writer of one data table, with its recorded column map loaded."""
+        key = tuple(key)
+        if not key:
+            raise ValueError(f"{name}: a data table needs at least one key field")
+        sql_name = self.table_name(name)
+        with self.engine.connect() as conn:
+            try:
+                recorded = read_map(conn, sql_name)
+            except sa.exc.ProgrammingError as exc:
+                raise LoadError(
+                    f"the target has no column map table (_cio_columns): "
+                    f"run `cio-replicate db upgrade` first ({type(exc.orig).__name__})"
+                ) from exc
+            except sa.exc.OperationalError as exc:
+                if "no such table" not in str(exc):
+                    raise
+                raise LoadError(
+                    "the target has no column map table (_cio_columns): "
+                    "run `cio-replicate db upgrade` first"
+                ) from exc
+        return TableWriter(self, sql_name, key, tuple(timestamps), recorded)
+
+    def dispose(self) -> None:
+        """Close pooled connections (only those of an engine this Target created)."""
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
