@@ -18,7 +18,9 @@ from .options import load_cli_settings, settings_options
 
 
 @click.command("check")
-@settings_options("source", "region", "app_api_url", "track_api_url", "timeout")
+@settings_options(
+    "source", "region", "app_api_url", "track_api_url", "timeout", "sandbox_scale", "sandbox_seed"
+)
 @click.pass_context
 def check(ctx: click.Context, /, **flags: object) -> None:
     """Verify the App API key and the Track credentials (site id + tracking key).

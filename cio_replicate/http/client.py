@@ -7,7 +7,6 @@ The transport is the one seam for I/O: tests pass the sandbox's MockTransport.
 
 from __future__ import annotations
 
-import importlib
 import random
 import re
 import time
@@ -15,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -29,6 +28,9 @@ from .ratelimit import LIMITERS, Clock, LimiterRegistry, Sleep
 from .requestlog import Api, LogEntry, RequestLog
 from .responses import Endpoint, api_detail, error_for
 from .retry import RetryPolicy, classify, parse_retry_after
+
+if TYPE_CHECKING:
+    from ..sandbox import Sandbox
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -82,7 +84,7 @@ class CioClient:
         wall_clock: Clock = time.time,
         sleep: Sleep = time.sleep,
         rng: random.Random | None = None,
-        sandbox: Any = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self._http = http
         self.app_endpoint = app
@@ -392,10 +394,9 @@ def open_client(
     app_key = settings.app_api_key.reveal() if settings.app_api_key else None
     track_key = settings.track_api_key.reveal() if settings.track_api_key else None
     site_id = settings.site_id
-    sandbox: Any = None
+    sandbox: Sandbox | None = None
     if settings.source == "sandbox":
-        # imported lazily: only the sandbox source needs the simulated workspace
-        sandbox_pkg: Any = importlib.import_module("cio_replicate.sandbox")
+        from .. import sandbox as sandbox_pkg  # lazily: only this source needs it
 
         if transport is None:
             sandbox = sandbox_pkg.Sandbox(
