@@ -388,8 +388,10 @@ def open_client(
     """A client for ``settings``.
 
     Source "sandbox" without a transport runs the built-in sandbox in-process.
-    An injected ``clock`` (unix seconds) / ``sleep`` also gives the client its
-    own rate limiters, so tests never share the process-wide budgets.
+    ``clock`` (unix seconds) dates log entries and Retry-After HTTP dates. An
+    injected ``sleep`` (which must advance ``clock``) also gives the client its
+    own rate limiters on that clock, so tests never wait nor share the
+    process-wide budgets; with a clock alone the limiters stay on real time.
     """
     app_key = settings.app_api_key.reveal() if settings.app_api_key else None
     track_key = settings.track_api_key.reveal() if settings.track_api_key else None
@@ -411,8 +413,8 @@ def open_client(
         register_secret(secret)
 
     limiters = LIMITERS
-    if clock is not None or sleep is not None:
-        limiters = LimiterRegistry(clock=clock or time.monotonic, sleep=sleep or time.sleep)
+    if sleep is not None:  # a fake sleep must advance the clock the limiter reads
+        limiters = LimiterRegistry(clock=clock or time.monotonic, sleep=sleep)
     app_default, track_default = REGION_URLS[settings.region]
     concurrency = settings.concurrency
     http = httpx.Client(

@@ -6,8 +6,10 @@ import threading
 
 import pytest
 
-from cio_replicate.http import LIMITERS, LimiterRegistry, RateLimiter
+from cio_replicate.config import load_settings
+from cio_replicate.http import LIMITERS, LimiterRegistry, RateLimiter, open_client
 from cio_replicate.http.ratelimit import HEADROOM
+from cio_replicate.sandbox import Sandbox
 
 from .conftest import FakeClock
 
@@ -81,3 +83,14 @@ def test_registry_shares_one_limiter_per_budget_and_takes_the_latest_rate(
     assert registry.get("track", 30) is not app
     assert registry.get("app", 5) is app and app.rate == 5
     assert LIMITERS.get("app", 10) is LIMITERS.get("app", 10)
+
+
+def test_a_frozen_clock_without_a_fake_sleep_keeps_the_real_time_limiters() -> None:
+    frozen = FakeClock()
+    flags = {"source": "sandbox", "rate_limit": 100, "allow_unsafe_rate_limit": True}
+    settings = load_settings(None, env={}, flags=flags)
+    sandbox = Sandbox("tiny", seed=1)
+    with open_client(settings, transport=sandbox.transport(), clock=frozen) as client:
+        for _ in range(30):  # on the frozen clock these would wait 0.01 s, 0.02 s, ... 0.3 s
+            client.app("GET", "/v1/workspaces")
+    assert client.log.wait_seconds < 1.5  # real spacing at 100/s: about 0.3 s in total
