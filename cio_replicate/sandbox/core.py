@@ -139,7 +139,9 @@ class Sandbox:
             raise HttpError(429, None, {"Retry-After": "1"})
         if error_status is not None:
             raise HttpError(error_status, _fault_body(error_status))
-        route, params = ROUTES.resolve(request.method, path)
+        # Route on the raw path so an encoded "/" inside an identifier stays inside it.
+        raw_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
+        route, params = ROUTES.resolve(request.method, raw_path)
         if is_invalid(body):
             raise HttpError(
                 400,
