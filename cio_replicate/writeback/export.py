@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,10 +25,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..catalog import ObjectSpec
-from ..clock import from_unix
 from ..extract import ExtractContext, extract
 from ..extractors.filters import Filters
 from ..http import CioClient
+from ..load.types import parse_timestamp, to_text
 
 EXTRA_COLUMN = "_cio_extra"
 SAMPLE = 1000
@@ -44,16 +43,16 @@ class ExportResult:
 
 
 def cell(value: Any, *, timestamp: bool = False) -> str:
-    """One CSV cell, typed as the loader types the value."""
+    """One CSV cell, typed by the loader's rules (cio_replicate.load.types)."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if timestamp and isinstance(value, int | float) and not isinstance(value, bool):
-        return from_unix(value).isoformat()
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
+    if timestamp:
+        try:
+            moment = parse_timestamp(value)
+        except ValueError:  # no time: kept as text, as the loader's raw column keeps it
+            return to_text(value)
+        return moment.isoformat() if moment is not None else ""
+    return to_text(value)
 
 
 def records(
@@ -90,7 +89,7 @@ def write_csv(
     else:
         header = list(columns)
         extra = False
-    stamps = set(spec.timestamps)
+    stamps = set(spec.timestamps) - set(spec.key)  # as the loader's mapper
     known = set(header)
     seen: set[str] = set()
     writer = csv.writer(out)

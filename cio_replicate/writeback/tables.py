@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 
 from ..errors import UsageError
-from ..systables import columns as column_map_table
+from ..load import column_map
 from .csvfiles import CsvRow
 
 
@@ -34,16 +34,9 @@ def table_columns(url: str, table: str) -> tuple[tuple[str, ...], dict[str, str]
             raise UsageError(f"no table {table!r} in {engine.url.render_as_string()}")
         names = tuple(c["name"] for c in inspector.get_columns(table))
         renames: dict[str, str] = {}
-        if inspector.has_table(column_map_table.name):
-            query = sa.select(
-                column_map_table.c.column_name,
-                column_map_table.c.api_name,
-                column_map_table.c.sql_type,
-            ).where(column_map_table.c.table_name == table)
-            with engine.connect() as conn:
-                for column, api_name, logical in conn.execute(query):
-                    if column in names and (logical == "raw" or api_name != column):
-                        renames[column] = "" if logical == "raw" else api_name
+        for column in column_map(engine, table):
+            if column.name in names and (column.type == "raw" or column.api_name != column.name):
+                renames[column.name] = "" if column.type == "raw" else column.api_name
         return names, renames
     finally:
         engine.dispose()
