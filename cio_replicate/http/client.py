@@ -37,6 +37,8 @@ R = TypeVar("R")
 
 USER_AGENT = f"cio-replicate/{__version__}"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+READ_POSTS = frozenset({"/v1/customers", "/v1/customers/attributes", "/v1/objects"})
+"""App API searches sent as POST (reference §4.1, §4.15): reads, so always safe to resend."""
 BROADCAST_TRIGGER_RATE = 0.1
 """POST /v1/campaigns/{id}/triggers: 1 request every 10 seconds (reference §2.1)."""
 _TRIGGER = re.compile(r"^/v1/campaigns/[^/]+/triggers$")
@@ -201,10 +203,11 @@ class CioClient:
     ) -> Any:
         """Send with rate limiting and retries; map errors. Returns the parsed body.
 
-        ``idempotent`` (default: GET, HEAD, PUT, DELETE) allows retrying after a
-        timeout, 5xx or bad body. Otherwise (POST: sends, events, triggers) only
-        failures that prove the request was not processed are retried
-        (connection refused, 408, 429), so nothing is ever sent twice.
+        ``idempotent`` (default: GET, HEAD, PUT, DELETE and the App API's search
+        POSTs in READ_POSTS) allows retrying after a timeout, 5xx or bad body.
+        Otherwise (other POSTs: sends, events, triggers, creates) only failures
+        that prove the request was not processed are retried (connection
+        refused, 408, 429), so nothing is ever sent twice.
         """
         endpoint = self.app_endpoint if api == "app" else self.track_endpoint
         if api == "track" and self._track_auth is None:
@@ -215,7 +218,7 @@ class CioClient:
             )
         method = method.upper()
         if idempotent is None:
-            idempotent = method in IDEMPOTENT_METHODS
+            idempotent = method in IDEMPOTENT_METHODS or (api == "app" and path in READ_POSTS)
         budget = budget_for(api, method, path)
         limiter = self._limiters.get(budget, self._rates[budget])
         waited = 0.0

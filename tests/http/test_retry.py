@@ -215,10 +215,12 @@ def test_a_post_that_was_surely_not_processed_is_retried(
     assert len(server.requests) == 3
 
 
-def test_a_post_search_marked_idempotent_is_retried(
+def test_search_posts_and_posts_marked_idempotent_are_retried(
     make_client: MakeClient, clock: FakeClock
 ) -> None:
-    server = FakeServer(lambda r, n: httpx.Response(503) if n == 1 else ok({"ids": []}), clock)
+    server = FakeServer(lambda r, n: httpx.Response(503) if n % 2 else ok({"ids": []}), clock)
     client = make_client(server)
-    assert client.app("POST", "/v1/customers", json={}, idempotent=True) == {"ids": []}
-    assert len(server.requests) == 2
+    for path in ("/v1/customers", "/v1/customers/attributes", "/v1/objects"):
+        assert client.app("POST", path, json={}) == {"ids": []}
+    assert client.app("POST", "/v1/segments", json={}, idempotent=True) == {"ids": []}
+    assert len(server.requests) == 8
