@@ -1,0 +1,129 @@
+"""Incremental runs: updated rows updated, new rows in, append-only rows untouched,
+message requests starting from the watermark, and nothing written when nothing changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from cio_replicate.catalog import CATALOG
+
+from .conftest import Harness
+from .expected import TABLES, actual, check_tables, differences, expected
+
+FULL_TABLES = {"customers_attributes", "customer_segments", "newsletter_variants",
+               "reporting_webhooks", "sender_identities", "object_types", "objects",
+               "segment_memberships"}  # fmt: skip
+
+
+def _mutate(h: Harness) -> dict[str, Any]:
+    """Changes of every kind; returns what the append-only tables must keep."""
+    ws = h.sandbox.workspace
+    h.sandbox.clock.advance(120)
+    campaign = ws.records("campaigns")[0]
+    action = ws.campaign_actions(campaign["id"])[0]
+    newsletter = ws.records("newsletters")[0]
+    collection = ws.records("collections")[0]
+    ws.update_record("campaigns", campaign["id"], {"name": "Renamed ✓"})
+    ws.update_record("campaign_actions", action["id"], {"subject": "New subject"})
+    ws.update_record("newsletters", newsletter["id"], {"name": "Renamed newsletter"})
+    ws.update_collection(collection["id"], name="renamed_collection")
+    ws.put_snippet("Legal Text", "changed value")
+    ws.put_snippet("brand new snippet", "hello")
+    person = ws.create_person(id="new-person-1", email="new1@example.com",
+                              attributes={"plan": "pro", "brand_new_attr": "x"})  # fmt: skip
+    old = ws.messages.get(0)
+    ws.set_message_metric(old["id"], "clicked")
+    sources = {s.kind: s for s in ws.messages.sources}
+    ws.add_message(sources["campaign"], person)
+    ws.add_message(sources["newsletter"], person)
+    return {"old_message": old}
+
+
+def _watermark(url: str, name: str) -> int | None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            value = conn.execute(
+                sa.text("SELECT watermark FROM _cio_state WHERE object_name = :n"), {"n": name}
+            ).scalar()
+    finally:
+        engine.dispose()
+    return None if value is None else int(value)
+
+
+def test_incremental_run_after_mutations(harness: Harness) -> None:
+    h = harness
+    ws = h.sandbox.workspace
+    first = h.run(["all"])
+    assert first.status == "success"
+    watermark = _watermark(h.url, "Messages")
+    assert watermark is not None
+    kept = _mutate(h)
+    seen = len(h.sandbox.requests)
+
+    second = h.run(["all"])
+    assert second.status == "success"
+    by_name = {r.name: r for r in second.results}
+    assert by_name["Campaigns"].updated == 1 and by_name["Campaigns"].inserted == 0
+    assert by_name["CampaignActions"].updated == 1
+    assert by_name["Newsletters"].updated == 1
+    assert by_name["Collections"].updated == 1
+    assert (by_name["Snippets"].inserted, by_name["Snippets"].updated) == (1, 1)
+    assert by_name["Customers"].inserted == 1
+    assert by_name["Messages"].inserted == 2 and by_name["Messages"].updated == 0
+
+    # Messages asked only from the watermark on.
+    message_calls = [r for r in h.sandbox.requests[seen:] if r.path == "/v1/messages"]
+    assert message_calls and all(int(r.query["start_ts"]) == watermark for r in message_calls)
+    # Only the new person cost an attribute call for Customers.
+    customers_attr_calls = [
+        r for r in h.sandbox.requests[seen:] if r.path == "/v1/customers/attributes"
+    ]
+    assert any(r.body == {"ids": ["a" + f"{ws.people.total:07x}"]} for r in customers_attr_calls)
+
+    # Every incremental and full table is exactly the sandbox now.
+    append_tables = {spec.table for spec in CATALOG if spec.mode == "append"}
+    assert check_tables(h.url, ws, set(TABLES) - append_tables) == {}
+    # Append-only: new rows in, the old message keeps the metrics it was loaded with.
+    want = expected(ws, "messages")
+    old = kept["old_message"]
+    want[(old["id"],)] = old
+    assert differences(want, actual(h.url, "messages")) == []
+    assert "clicked" in ws.messages.get(0)["metrics"] and "clicked" not in old["metrics"]
+    for table in append_tables - {"messages", "customers"}:
+        got = actual(h.url, table)
+        assert set(expected(ws, table)) == set(got), table
+
+
+def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = [t for t in sa.inspect(conn).get_table_names() if not t.startswith("_cio")]
+            tables.append("_cio_columns")
+            meta = sa.MetaData()
+            return {
+                t: sorted(
+                    tuple(map(repr, row))
+                    for row in conn.execute(sa.select(sa.Table(t, meta, autoload_with=conn)))
+                )
+                for t in tables
+            }
+    finally:
+        engine.dispose()
+
+
+def test_second_run_without_changes_writes_nothing(harness: Harness) -> None:
+    h = harness
+    h.run(["all"])
+    before = _snapshot(h.url)
+    h.sandbox.clock.advance(600)  # a rewritten row would get a new _cio_synced_at
+    again = h.run(["all"])
+    assert again.status == "success"
+    written = {r.name: (r.inserted, r.updated, r.deleted) for r in again.results}
+    assert all(counts == (0, 0, 0) for counts in written.values()), written
+    after = _snapshot(h.url)
+    for table in set(before) - FULL_TABLES:
+        assert after[table] == before[table], table
