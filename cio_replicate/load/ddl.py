@@ -43,7 +43,7 @@ class Ddl:
                 c.name,
                 column_type(self.dialect, c.type, key=c.name in keys, string_keys=string_keys),
                 nullable=c.name not in keys,
-                key=c.name,
+                autoincrement=False,  # keys come from the API: no SERIAL/AUTO_INCREMENT
                 quote=True,
             )
             for c in cols

@@ -93,6 +93,9 @@ def dialect_for(engine: sa.Engine) -> Dialect:
     if name == "postgresql":
         return POSTGRESQL
     if name in ("mysql", "mariadb"):
+        if getattr(engine.dialect, "server_version_info", None) is None:
+            with engine.connect():  # the first connection tells MariaDB from MySQL
+                pass
         is_mariadb = bool(getattr(engine.dialect, "is_mariadb", name == "mariadb"))
         # A no-pad binary collation: 'a' and 'a ' are two keys, like in Customer.io.
         collation = "utf8mb4_nopad_bin" if is_mariadb else "utf8mb4_bin"

@@ -12,6 +12,7 @@ all null gets no column until a value arrives.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -21,7 +22,17 @@ from ..errors import CioReplicateError
 from .dialects import Dialect
 from .names import SYNCED_AT, assign
 from .schema import Column, Columns
-from .types import Logical, infer, join, needs_text, parse_timestamp, to_text
+from .types import (
+    FLOAT_EXACT,
+    INT64_MAX,
+    INT64_MIN,
+    Logical,
+    infer,
+    join,
+    needs_text,
+    parse_timestamp,
+    to_text,
+)
 
 RAW_TAG = "__raw"
 Row = dict[str, Any]
@@ -54,34 +65,28 @@ class Mapper:
 
     def prepare(self, records: Iterable[Mapping[str, Any]], synced_at: datetime) -> list[Row]:
         batch = list(records)
-        fields: dict[str, Logical | None] = {}  # field -> joined type, in order of appearance
-        big: set[str] = set()
-        times: list[dict[str, datetime | None]] = []
-        bad: set[str] = set()
+        seen: dict[str, set[type]] = {}  # field -> Python types of its values, in order
         for record in batch:
-            parsed: dict[str, datetime | None] = {}
             for field, value in record.items():
-                if self.is_timestamp(field):
-                    try:
-                        parsed[field] = parse_timestamp(value)
-                        fields[field] = join(
-                            fields.get(field), None if value is None else "timestamp"
-                        )
-                    except ValueError:
-                        parsed[field] = None
-                        bad.add(field)
-                        fields.setdefault(field, None)
-                    continue
-                fields[field] = join(fields.get(field), infer(value))
-                if needs_text("float", value):
-                    big.add(field)
-            times.append(parsed)
+                kinds = seen.get(field)
+                if kinds is None:
+                    kinds = seen[field] = set()
+                kinds.add(type(value))
         self._check_keys(batch)
-        for field, seen in fields.items():
-            self._want(field, "timestamp" if self.is_timestamp(field) else seen, field in big)
-        for field in bad:
-            self._want_raw(field)
-        return self._rows(batch, times, [f for f in fields if (f, False) in self.wanted], synced_at)
+        times: dict[str, list[datetime | None]] = {}
+        texts: dict[str, list[str | None]] = {}
+        for field, kinds in seen.items():
+            if self.is_timestamp(field):
+                times[field], raw = _times(batch, field)
+                if any(t is not None for t in raw):
+                    texts[field] = raw
+                    self._want_raw(field)
+                self._want(field, "timestamp", False)
+            else:
+                self._want(field, *_infer(batch, field, kinds))
+        return self._rows(
+            batch, [f for f in seen if (f, False) in self.wanted], times, texts, synced_at
+        )
 
     def _check_keys(self, batch: Sequence[Mapping[str, Any]]) -> None:
         for record in batch:
@@ -125,27 +130,83 @@ class Mapper:
     def _rows(
         self,
         batch: Sequence[Mapping[str, Any]],
-        times: Sequence[Mapping[str, datetime | None]],
         fields: Sequence[str],
+        times: Mapping[str, list[datetime | None]],
+        texts: Mapping[str, list[str | None]],
         synced_at: datetime,
     ) -> list[Row]:
-        plan = []
+        copied: list[tuple[str, str]] = []  # (column, field): the value as it is
+        computed: list[tuple[str, Sequence[Any]]] = []  # (column, value per record)
+        nulls = [None] * len(batch)
         for field in fields:
-            main = self.wanted[(field, False)]
-            raw = self.wanted.get((field, True))
-            plan.append((field, main.name, raw.name if raw else None, self.is_timestamp(field)))
+            column = self.wanted[(field, False)].name
+            if field in times:
+                computed.append((column, times[field]))
+                raw = self.wanted.get((field, True))
+                if raw is not None:  # once it exists, always written (a good value clears it)
+                    computed.append((raw.name, texts.get(field, nulls)))
+            else:
+                copied.append((column, field))
         rows: list[Row] = []
-        for record, parsed in zip(batch, times, strict=True):
-            row: Row = {}
-            for field, column, raw_column, is_time in plan:
-                value = record.get(field)
-                if is_time:
-                    row[column] = parsed.get(field)
-                    if raw_column is not None:
-                        unconverted = value is not None and parsed.get(field) is None
-                        row[raw_column] = to_text(value) if unconverted else None
-                else:
-                    row[column] = value
+        for i, record in enumerate(batch):
+            row: Row = {column: record.get(field) for column, field in copied}
+            for column, values in computed:
+                row[column] = values[i]
             row[SYNCED_AT] = synced_at
             rows.append(row)
         return rows
+
+
+_SIMPLE: dict[type, Logical | None] = {
+    str: "text",
+    bool: "bool",
+    dict: "json",
+    list: "json",
+    type(None): None,
+}
+
+
+def _infer(
+    batch: Sequence[Mapping[str, Any]], field: str, kinds: set[type]
+) -> tuple[Logical | None, bool]:
+    """The joined type of a field's values in a batch, and whether an int needs > 53 bits."""
+    logical: Logical | None = None
+    big = False
+    for kind in kinds:
+        found: Logical | None
+        if kind in _SIMPLE:
+            found = _SIMPLE[kind]
+        elif kind is int:
+            ints = [v for r in batch if type(v := r.get(field)) is int]
+            low, high = min(ints), max(ints)
+            found = "int" if INT64_MIN <= low and high <= INT64_MAX else "text"
+            big = max(-low, high) > FLOAT_EXACT
+        elif kind is float:
+            floats = (v for r in batch if type(v := r.get(field)) is float)
+            found = "float" if all(math.isfinite(v) for v in floats) else "text"
+        else:  # subclasses, tuples, decimals...: one value at a time
+            found = None
+            for record in batch:
+                value = record.get(field)
+                if type(value) is kind:
+                    found = join(found, infer(value))
+                    big = big or needs_text("float", value)
+        logical = join(logical, found)
+    return logical, big
+
+
+def _times(
+    batch: Sequence[Mapping[str, Any]], field: str
+) -> tuple[list[datetime | None], list[str | None]]:
+    """A timestamp field's values as datetimes, and as text where they are no time."""
+    times: list[datetime | None] = []
+    texts: list[str | None] = []
+    for record in batch:
+        value = record.get(field)
+        try:
+            times.append(parse_timestamp(value))
+            texts.append(None)
+        except ValueError:
+            times.append(None)
+            texts.append(to_text(value))
+    return times, texts

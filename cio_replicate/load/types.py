@@ -126,19 +126,12 @@ def to_text(value: Any) -> str:
     return str(value)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def coerce(value: Any, logical: Logical) -> Any:
-    """A prepared value converted to the column's (possibly widened) type."""
-    if value is None:
-        return None
-    if logical in ("text", "raw"):
-        return to_text(value)
-    if logical == "float":
-        return float(value)
-    return value
+    """JSON text, non-ASCII kept as is."""
+    return _ENCODER.encode(value)
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):

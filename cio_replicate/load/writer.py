@@ -29,9 +29,9 @@ import sqlalchemy as sa
 
 from .dialects import BulkPath, Dialect
 from .names import SYNCED_AT
-from .types import Logical, coerce, dumps
+from .types import Logical, dumps, to_text
 
-IN_CHUNK = 500  # keys per existence query (well under every parameter limit)
+IN_CHUNK = 1000  # keys per existence query (2 keys x 1000 is far under every parameter limit)
 Row = Mapping[str, Any]
 
 
@@ -55,22 +55,42 @@ class Shape:
 
 def _sqlite_time(value: datetime) -> str:
     # SQLAlchemy's own SQLite DATETIME storage format, in UTC.
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def converter(dialect: Dialect, logical: Logical) -> Callable[[Any], Any]:
-    """Prepared value -> what the driver is given for a column of ``logical`` type."""
+def _naive_utc(value: datetime) -> datetime:
+    return (value if value.tzinfo is UTC else value.astimezone(UTC)).replace(tzinfo=None)
+
+
+def converter(dialect: Dialect, logical: Logical) -> Callable[[Any], Any] | None:
+    """Prepared value (not None) -> driver value for a ``logical`` column; None: as is."""
     if logical == "json":
-        return lambda v: None if v is None else dumps(v)
+        return dumps
     if logical == "timestamp":
         if dialect.name == "sqlite":
-            return lambda v: None if v is None else _sqlite_time(v)
+            return _memo(_sqlite_time)
         if dialect.name == "mysql":
-            return lambda v: None if v is None else v.astimezone(UTC).replace(tzinfo=None)
-        return lambda v: v
-    if logical in ("text", "raw", "float"):
-        return lambda v: coerce(v, logical)
-    return lambda v: v
+            return _memo(_naive_utc)
+        return None
+    if logical in ("text", "raw"):
+        return to_text
+    if logical == "float":
+        return float
+    return None
+
+
+def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Remember the last conversion (every row of a batch has the same _cio_synced_at)."""
+    last: list[Any] = [None, None]
+
+    def cached(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, convert(value)
+        return last[1]
+
+    return cached
 
 
 class SqlWriter:
@@ -84,9 +104,9 @@ class SqlWriter:
     # --- SQL text ---------------------------------------------------------------
 
     def quote(self, name: str) -> str:
-        """A quoted identifier, safe inside an exec_driver_sql statement."""
+        """A quoted identifier for exec_driver_sql (SQLAlchemy doubles % for format drivers)."""
         quoted: str = self._preparer.quote_identifier(name)
-        return quoted.replace("%", "%%") if self.dialect.paramstyle == "format" else quoted
+        return quoted
 
     def execute(self, conn: sa.Connection, sql: str, params: Any = None) -> sa.CursorResult[Any]:
         if params is None:
@@ -138,12 +158,18 @@ class SqlWriter:
 
     def tuples(self, shape: Shape, rows: Iterable[Row]) -> list[tuple[Any, ...]]:
         """Driver values, one tuple per distinct key (the last row of a key wins)."""
-        convert = [(name, converter(self.dialect, t)) for name, t in shape.columns]
-        positions = [shape.names.index(k) for k in shape.keys]
+        names = shape.names
+        converts = [
+            (i, f) for i, (_, t) in enumerate(shape.columns) if (f := converter(self.dialect, t))
+        ]
+        positions = [names.index(k) for k in shape.keys]
         unique: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for row in rows:
-            values = tuple(f(row.get(name)) for name, f in convert)
-            unique[tuple(values[p] for p in positions)] = values
+            values = [row.get(n) for n in names]
+            for i, convert in converts:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+            unique[tuple([values[p] for p in positions])] = tuple(values)
         return list(unique.values())
 
     def existing(self, conn: sa.Connection, shape: Shape, keys: Sequence[tuple[Any, ...]]) -> int:
@@ -224,9 +250,8 @@ class SqlWriter:
             f"CREATE TEMPORARY TABLE {self.quote(stage)} "
             f"(LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP",
         )
-        unquoted = self._preparer.quote_identifier  # COPY takes no parameters: no %%
-        cols = ", ".join(unquoted(n) for n in shape.names)
-        with raw.cursor() as cur, cur.copy(f"COPY {unquoted(stage)} ({cols}) FROM STDIN") as copy:
+        cols = ", ".join(_pg_ident(n) for n in shape.names)
+        with raw.cursor() as cur, cur.copy(f"COPY {_pg_ident(stage)} ({cols}) FROM STDIN") as copy:
             for values in data:
                 copy.write_row(values)
         names = ", ".join(self.quote(n) for n in shape.names)
@@ -248,3 +273,8 @@ def _found_rows(conn: sa.Connection) -> bool:
     """Does this MySQL connection report matched (not changed) rows? SQLAlchemy sets it."""
     flag = getattr(conn.connection.driver_connection, "client_flag", 0)
     return bool(int(flag) & 2)  # pymysql.constants.CLIENT.FOUND_ROWS
+
+
+def _pg_ident(name: str) -> str:
+    """A quoted PostgreSQL identifier for psycopg's COPY, which takes no parameters (no %%)."""
+    return '"' + name.replace('"', '""') + '"'
