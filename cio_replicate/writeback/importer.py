@@ -11,7 +11,7 @@ exhausted) stop the import; the journal makes the rerun safe.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,6 @@ class ImportSummary:
     skipped: int = 0
     dry_run: bool = False
     rejects_path: str | None = None
-    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -145,89 +144,98 @@ def run_import(
     name, unknown = check_job(job)
     if unknown:
         echo(f"ignoring column(s) that are not writable fields of {name}: {', '.join(unknown)}")
-    writer = make_writer(name, client)
     summary = ImportSummary(name, job.mode, dry_run=job.dry_run, rejects_path=str(rejects.path))
-    ignored = set(unknown)
+    run = _Run(
+        job, make_writer(name, client), client, rejects, journal, summary, echo, set(unknown)
+    )
     finished = False
     try:
         for row in rows:
             summary.rows += 1
-            _one(job, writer, row, ignored, client, rejects, journal, summary, echo)
+            run.row(row)
         finished = summary.rejected == 0 and not job.dry_run
     finally:
         journal.close(finished=finished)
     return summary
 
 
-def _one(
-    job: ImportJob,
-    writer: Writer,
-    row: CsvRow,
-    ignored: set[str],
-    client: CioClient,
-    rejects: RejectsWriter,
-    journal: Journal,
-    summary: ImportSummary,
-    echo: Echo,
-) -> None:
-    def fail(message: str) -> None:
-        summary.rejected += 1
-        rejects.write(row.values, message, row.number, row.raw)
-        echo(f"row {row.number}: rejected: {message}")
+@dataclass(frozen=True)
+class _Run:
+    """One import in progress: what each row needs, and where its outcome goes.
 
-    if row.error:
-        fail(row.error)
-        return
-    values = {
-        job.mapping.get(k, k): v
-        for k, v in row.values.items()
-        if job.mapping.get(k, k) and job.mapping.get(k, k) not in ignored
-    }
-    fp = fingerprint(summary.object, job.mode, values)
-    if fp in journal.done:
-        summary.skipped += 1
-        echo(f"row {row.number}: skipped: done in an earlier run (journal {journal.path})")
-        return
-    plan = writer.plan(job.mode, values)
-    if plan.outcome == "reject":
-        fail(plan.message)
-        return
-    if plan.outcome == "skip":
-        summary.skipped += 1
-        echo(f"row {row.number}: skipped: {plan.message}")
-        if not job.dry_run:
-            journal.record(fp, row.number, "skipped")
-        return
-    assert plan.request is not None
-    summary.sent += 1
-    if job.dry_run:
-        writer.applied(plan, None)  # later rows see this row's effect (e.g. a new name)
-        echo(f"row {row.number}: would send {plan.operation} {plan.request.describe()}")
-        return
-    outcome = _send(writer, plan, client)
-    if outcome.outcome == "reject":
-        fail(outcome.message)
-        return
-    summary.succeeded += 1
-    journal.record(fp, row.number, "succeeded")
-    if job.verbose:
-        note = f" ({outcome.message})" if outcome.message else ""
-        echo(f"row {row.number}: {plan.operation} done{note}")
+    Every row ends in exactly one of succeeded, rejected, skipped (or, in a dry run,
+    "would send"); ``sent`` counts the rows that reached the API.
+    """
 
+    job: ImportJob
+    writer: Writer
+    client: CioClient
+    rejects: RejectsWriter
+    journal: Journal
+    summary: ImportSummary
+    echo: Echo
+    ignored: set[str]
 
-def _send(writer: Writer, plan: Plan, client: CioClient) -> Plan:
-    """Send; the returned plan's outcome is send (done, message = note) or reject."""
-    assert plan.request is not None
-    try:
-        response = send(client, plan.request)
-    except _FATAL:
-        raise
-    except NotFoundError:
-        missing = writer.missing(plan)
-        return missing if missing.outcome == "reject" else Plan("send", missing.message)
-    except ApiError as exc:
-        return Plan("reject", str(exc))
-    return Plan("send", writer.applied(plan, response))
+    def row(self, row: CsvRow) -> None:
+        if row.error:
+            self._reject(row, row.error)
+            return
+        mapping = self.job.mapping
+        values = {}
+        for column, value in row.values.items():
+            name = mapping.get(column, column)
+            if name and name not in self.ignored:
+                values[name] = value
+        fp = fingerprint(self.summary.object, self.job.mode, values)
+        if fp in self.journal.done:
+            self._skip(row, f"done in an earlier run (journal {self.journal.path})")
+            return
+        plan = self.writer.plan(self.job.mode, values)
+        if plan.outcome == "reject":
+            self._reject(row, plan.message)
+        elif plan.outcome == "skip":
+            self._skip(row, plan.message, fp)
+        elif self.job.dry_run:
+            assert plan.request is not None
+            self.summary.sent += 1
+            self.writer.applied(plan, None)  # later rows see this row's effect (a new name)
+            self.echo(f"row {row.number}: would send {plan.operation} {plan.request.describe()}")
+        else:
+            self._send(row, plan, fp)
+
+    def _send(self, row: CsvRow, plan: Plan, fp: str) -> None:
+        assert plan.request is not None
+        self.summary.sent += 1
+        try:
+            response = send(self.client, plan.request)
+        except _FATAL:
+            raise
+        except NotFoundError:
+            gone = self.writer.missing(plan)
+            if gone.outcome == "reject":
+                self._reject(row, gone.message)
+            else:
+                self._skip(row, gone.message, fp)
+            return
+        except ApiError as exc:
+            self._reject(row, str(exc))
+            return
+        note = self.writer.applied(plan, response)
+        self.summary.succeeded += 1
+        self.journal.record(fp, row.number, "succeeded")
+        if self.job.verbose:
+            self.echo(f"row {row.number}: {plan.operation} done{f' ({note})' if note else ''}")
+
+    def _reject(self, row: CsvRow, message: str) -> None:
+        self.summary.rejected += 1
+        self.rejects.write(row.values, message, row.number, row.raw)
+        self.echo(f"row {row.number}: rejected: {message}")
+
+    def _skip(self, row: CsvRow, message: str, fp: str | None = None) -> None:
+        self.summary.skipped += 1
+        self.echo(f"row {row.number}: skipped: {message}")
+        if fp is not None and not self.job.dry_run:
+            self.journal.record(fp, row.number, "skipped")
 
 
 def default_journal_path(source: Path) -> Path:

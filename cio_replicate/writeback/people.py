@@ -30,9 +30,9 @@ from .wire import WriteRequest
 MAX_ATTRIBUTES = 300
 MAX_NAME_BYTES = 150
 MAX_VALUE_BYTES = 1000
-# Columns of an exported/replicated Customers row that are not attributes to send.
-READONLY = frozenset({"identifiers", "timestamps", "devices", "segments"})
-_SYSTEM = frozenset({"cio_id", "id", "email", "_cio_subscription_preferences_computed"})
+# Columns of an exported/replicated Customers row that are not attributes to send
+# (``_cio_*`` columns, e.g. _cio_subscription_preferences_computed, are skipped too).
+READONLY = frozenset({"devices"})
 
 
 class PeopleWriter:
@@ -68,17 +68,11 @@ class PeopleWriter:
     def _split(
         self, values: dict[str, Any]
     ) -> tuple[str | None, str | None, str | None, dict[str, Any]]:
-        attrs: dict[str, Any] = {}
-        nested = values.get("attributes")
-        if not is_empty(nested):  # a replicated row keeps custom attributes as JSON
-            for name, value in coerce("attributes", "json_object", nested).items():
-                if name not in _SYSTEM and not name.startswith("_"):
-                    attrs[name] = value
-        for name, value in values.items():
-            if name in READONLY or name == "attributes" or name.startswith("_cio_"):
-                continue
-            if not is_empty(value):
-                attrs[name] = value
+        attrs = {
+            name: value
+            for name, value in values.items()
+            if name not in READONLY and not name.startswith("_cio_") and not is_empty(value)
+        }
         ident = {k: attrs.pop(k, None) for k in ("cio_id", "id", "email")}
         out = [None if is_empty(v) else str(v).strip() for v in ident.values()]
         cio_id, pid, email = (v or None for v in out)

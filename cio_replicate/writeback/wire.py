@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..http import CioClient
@@ -18,26 +18,16 @@ class WriteRequest:
     method: Method
     path: str
     body: Any = None
-    params: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
         """One line for dry runs and logs: ``PUT track /api/v1/customers/x {...}``."""
         body = "" if self.body is None else " " + json.dumps(self.body, ensure_ascii=False)
-        query = "&".join(f"{k}={v}" for k, v in self.params.items())
-        return f"{self.method} {self.api} {self.path}{'?' + query if query else ''}{body}"
+        return f"{self.method} {self.api} {self.path}{body}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "api": self.api,
-            "method": self.method,
-            "path": self.path,
-            "params": self.params,
-            "body": self.body,
-        }
+        return {"api": self.api, "method": self.method, "path": self.path, "body": self.body}
 
 
 def send(client: CioClient, request: WriteRequest) -> Any:
     """Send through the shared client (rate limiter, retries, error mapping)."""
-    return client.request(
-        request.api, request.method, request.path, params=request.params or None, json=request.body
-    )
+    return client.request(request.api, request.method, request.path, json=request.body)
