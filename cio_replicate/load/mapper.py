@@ -60,8 +60,9 @@ class Mapper:
         self.wanted = wanted  # shared with the TableWriter, changed in place
 
     def is_timestamp(self, field: str) -> bool:
+        """Declared a timestamp when its column was made (the recorded type wins)."""
         col = self.wanted.get((field, False))
-        return field in self.timestamps and (col is None or col.type == "timestamp")
+        return field in self.timestamps if col is None else col.type == "timestamp"
 
     def prepare(self, records: Iterable[Mapping[str, Any]], synced_at: datetime) -> list[Row]:
         batch = list(records)

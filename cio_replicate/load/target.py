@@ -16,7 +16,7 @@ pooled connections before use; MySQL sessions use utf8mb4 and strict mode.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from .table import TableWriter
 from .writer import SqlWriter
 
 SQLITE_BUSY_MS = 30_000
+WRITE_OPTION = "cio_write"  # execution option: this connection will write
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
     "mysql": "mysql+pymysql",
@@ -52,7 +53,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A writer takes the write lock up front (waiting up to the busy timeout):
+    # a deferred transaction that read first could not upgrade once another
+    # writer committed (SQLITE_BUSY without waiting). Readers stay deferred.
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _mysql_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -125,9 +130,17 @@ class Target:
     def __repr__(self) -> str:
         return f"Target({self.engine.url!r})"  # the URL's repr masks the password
 
-    def begin(self) -> contextlib.AbstractContextManager[sa.Connection]:
-        """A connection in a transaction, committed on success."""
-        return self.engine.begin()
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A connection in a write transaction, committed on success.
+
+        On SQLite this is ``BEGIN IMMEDIATE`` (``engine.begin()`` gives a deferred
+        one): use it for every transaction that writes.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
 
     def connect(self) -> contextlib.AbstractContextManager[sa.Connection]:
         return self.engine.connect()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from cio_replicate.load import Target, column_map
@@ -142,3 +143,27 @@ def test_target_accepts_an_engine_and_sets_sqlite_pragmas(db_url: str) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT 1").scalar() == 1
     engine.dispose()
+
+
+def test_sqlite_write_transactions_take_the_write_lock_up_front(sqlite_url: str) -> None:
+    target = Target(sqlite_url)
+    other = sa.create_engine(sqlite_url, connect_args={"timeout": 0})
+    with target.begin():
+        with other.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1  # readers are not blocked
+            with pytest.raises(sa.exc.OperationalError, match="locked"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+    with other.connect() as conn:  # released at commit
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("ROLLBACK")
+    other.dispose()
+    target.dispose()
+
+
+def test_a_recorded_timestamp_column_stays_one(target: Target) -> None:
+    load(target, target.table("events", timestamps=("at",)), [{"id": 1, "at": 100}])
+    undeclared = target.table("events")  # e.g. a later catalog without the declaration
+    load(target, undeclared, [{"id": 2, "at": 200}])
+    rows = by_key(read(target, undeclared))
+    assert rows[2]["at"] == datetime(1970, 1, 1, 0, 3, 20, tzinfo=UTC)
+    assert {c.api_name: c.type for c in column_map(target.engine, "events")}["at"] == "timestamp"
