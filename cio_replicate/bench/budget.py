@@ -1,0 +1,71 @@
+"""Budget use over loopback (child task ``budget``).
+
+The sandbox is served by its own process with a 10 requests/s limit (429 +
+Retry-After above it) and 250 ms latency per request; the engine replicates
+it with the client's default limiter (10/s). Reported: requests/s achieved
+over the run, per object, and the 429s received.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..clock import system_clock
+from ..config import load_settings
+from ..engine import RunOptions, replicate
+from ..http import open_client
+from ..load import Target
+from .e2e import services
+from .proc import Params, measure
+from .served import client_env, served_sandbox
+
+
+def _achieved(entries: list[Any]) -> tuple[float, float]:
+    """(requests/s from the first start to the last end, that span in seconds)."""
+    if not entries:
+        return 0.0, 0.0
+    first = min(e.started for e in entries)
+    last = max(e.started + e.duration_s for e in entries)
+    span = max(last - first, 1e-9)
+    return len(entries) / span, span
+
+
+def run_task(params: Params) -> Params:
+    scale, seed, url = str(params["scale"]), int(params.get("seed", 1)), str(params["url"])
+    rate, latency = float(params.get("rate", 10.0)), float(params.get("latency", 0.25))
+    with served_sandbox(scale, seed, rate_limit=rate, latency=latency) as base:
+        env = client_env(base, url)
+        settings = load_settings(None, env=env, flags={"rate_limit": rate})
+        with open_client(settings) as client:
+            target = Target(url)
+            try:
+                svc = services(client, target, system_clock, settings)
+                with measure() as m:
+                    report = replicate(svc, RunOptions())
+                entries = client.log.entries
+                stats = client.log.snapshot()
+            finally:
+                target.dispose()
+    achieved, span = _achieved([e for e in entries if e.api == "app"])
+    return {
+        "status": report.status,
+        "measure": m.as_dict(),
+        "calls": stats.calls,
+        "throttled": stats.throttled,
+        "retries": stats.retries,
+        "limiter_wait_s": round(stats.wait_seconds, 2),
+        "retry_wait_s": round(stats.retry_wait_seconds, 2),
+        "achieved_rps": round(achieved, 3),
+        "span_s": round(span, 2),
+        "concurrency": settings.concurrency,
+        "objects": [
+            {
+                "name": r.name,
+                "status": r.status,
+                "api_calls": r.api_calls,
+                "seconds": round(r.seconds, 3),
+                "throttled": r.throttled,
+            }
+            for r in report.results
+        ],
+    }
