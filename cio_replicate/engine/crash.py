@@ -42,8 +42,6 @@ class CrashPoints:
         return cls(events[name], int(count))
 
     def reached(self, event: Event) -> None:
-        if self.event is None:
-            return
         self.seen[event] = self.seen.get(event, 0) + 1
         if event == self.event and self.seen[event] == self.at:
             os.kill(os.getpid(), signal.SIGKILL)

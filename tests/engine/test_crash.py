@@ -1,0 +1,150 @@
+"""SIGKILL at many points of a replication, then a rerun: the database ends equal to the sandbox.
+
+The replication runs as a subprocess (``cio-replicate replicate``) against the
+sandbox served on loopback; ``CIO_REPLICATE_CRASH=<event>:<n>`` makes it kill
+itself with SIGKILL at the n-th ``batch`` (extracted, nothing written),
+``write`` (rows and state written, transaction open) or ``commit``. The kill
+points are spread over every batch of the default objects (batch size 5, so
+people, messages and memberships commit many times).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from cio_replicate.catalog import CATALOG
+from cio_replicate.engine import CrashPoints
+from cio_replicate.sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Sandbox
+from cio_replicate.sandbox.server import serve
+
+from .conftest import client_for
+from .expected import check_tables
+
+BATCH = 5
+DEFAULT_TABLES = [spec.table for spec in CATALOG if spec.default]
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Sandbox, str]]:
+    sb = Sandbox("tiny", seed=1)
+    server = serve(sb)
+    yield sb, server.base_url
+    server.shutdown()
+
+
+def _env(base_url: str, url: str, crash: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIO_")}
+    env.update(
+        CIO_SOURCE="customerio",
+        CIO_APP_API_URL=base_url,
+        CIO_TRACK_API_URL=base_url,
+        CIO_APP_API_KEY=APP_API_KEY,
+        CIO_TRACK_API_KEY=TRACK_API_KEY,
+        CIO_SITE_ID=SITE_ID,
+        CIO_TARGET_URL=url,
+        CIO_BATCH_SIZE=str(BATCH),
+        CIO_RATE_LIMIT="1000",
+        CIO_ALLOW_UNSAFE_RATE_LIMIT="true",
+    )
+    if crash:
+        env["CIO_REPLICATE_CRASH"] = crash
+    return env
+
+
+def _replicate(
+    base_url: str, url: str, crash: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cio_replicate", "replicate"],
+        env=_env(base_url, url, crash),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _events(sb: Sandbox, url: str) -> dict[str, int]:
+    """How often a whole run reaches each event (run in-process on a scratch target)."""
+    import io
+
+    from cio_replicate.engine import Progress, RunOptions, Services, replicate
+    from cio_replicate.load import Target
+
+    client = client_for(sb)
+    target = Target(url, clock=sb.clock)
+    crash = CrashPoints()
+    svc = Services(client=client, requests=client.log, target=target, clock=sb.clock,
+                   progress=Progress(io.StringIO(), live=False), batch_size=BATCH, crash=crash)  # fmt: skip
+    try:
+        assert replicate(svc, RunOptions()).status == "success"
+    finally:
+        client.close()
+        target.dispose()
+    return dict(crash.seen)
+
+
+def kill_points(counts: dict[str, int], how_many: int) -> list[str]:
+    """``how_many`` points spread over the run, cycling through the three events."""
+    points = []
+    events = ["commit", "write", "batch"]
+    for i in range(how_many):
+        event = events[i % 3]
+        total = counts[event]
+        points.append(f"{event}:{1 + (i * total) // how_many}")
+    return points
+
+
+def _kill_and_rerun(served: tuple[Sandbox, str], url: str, point: str) -> None:
+    sb, base_url = served
+    killed = _replicate(base_url, url, point)
+    assert killed.returncode == -signal.SIGKILL, (point, killed.returncode, killed.stderr[-2000:])
+    rerun = _replicate(base_url, url)
+    assert rerun.returncode == 0, (point, rerun.stderr[-2000:])
+    assert check_tables(url, sb.workspace, DEFAULT_TABLES) == {}, point
+
+
+def test_kill_points_cover_every_object(served: tuple[Sandbox, str], tmp_path: Path) -> None:
+    counts = _events(served[0], f"sqlite:///{tmp_path}/count.db")
+    assert counts["commit"] >= 40  # enough batches to spread 24 kill points over
+    assert len(kill_points(counts, 24)) == len(set(kill_points(counts, 24)))
+
+
+@pytest.mark.slow
+def test_sigkill_at_24_points_then_rerun_is_exact_sqlite(
+    served: tuple[Sandbox, str], tmp_path: Path
+) -> None:
+    counts = _events(served[0], f"sqlite:///{tmp_path}/count.db")
+    for i, point in enumerate(kill_points(counts, 24)):
+        _kill_and_rerun(served, f"sqlite:///{tmp_path}/kill{i}.db", point)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db", [pytest.param("postgres", marks=pytest.mark.postgres),
+                                pytest.param("mysql", marks=pytest.mark.mysql)])  # fmt: skip
+def test_sigkill_then_rerun_is_exact_server_databases(
+    served: tuple[Sandbox, str], tmp_path: Path, db: str, request: pytest.FixtureRequest
+) -> None:
+    counts = _events(served[0], f"sqlite:///{tmp_path}/count.db")
+    url = str(request.getfixturevalue(f"{db}_url"))
+    for point in kill_points(counts, 3):
+        _wipe(url)
+        _kill_and_rerun(served, url, point)
+
+
+def _wipe(url: str) -> None:
+    """Drop every table: the next point starts from an empty database."""
+    engine = sa.create_engine(url)
+    try:
+        meta = sa.MetaData()
+        meta.reflect(engine)
+        meta.drop_all(engine)
+    finally:
+        engine.dispose()
