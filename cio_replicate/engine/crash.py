@@ -1,4 +1,4 @@
-"""Kill points for crash tests (hidden, off unless the environment asks).
+"""Kill and pause points for crash and overlap tests (hidden, off unless asked).
 
 ``CIO_REPLICATE_CRASH=<event>:<n>`` makes the process SIGKILL itself the
 n-th time it reaches ``event``, counted over the whole run:
@@ -10,38 +10,63 @@ n-th time it reaches ``event``, counted over the whole run:
 
 A kill is a real SIGKILL: no ``finally`` block, no atexit, no flush runs, as
 when the machine dies or an operator runs ``kill -9``.
+
+``CIO_REPLICATE_PAUSE=<event>:<n>:<path>`` instead stops there (holding the
+object's lock) and prints ``paused at <event>:<n>`` on stderr, until the file
+``path`` exists: a test starts a second run meanwhile.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 Event = Literal["batch", "write", "commit"]
-ENV = "CIO_REPLICATE_CRASH"
+CRASH_ENV = "CIO_REPLICATE_CRASH"
+PAUSE_ENV = "CIO_REPLICATE_PAUSE"
+_EVENTS: dict[str, Event] = {"batch": "batch", "write": "write", "commit": "commit"}
+
+
+def _point(env: str, spec: str) -> tuple[Event, int, str]:
+    name, _, rest = spec.partition(":")
+    count, _, extra = rest.partition(":")
+    if name not in _EVENTS or not count.isdigit():
+        raise ValueError(f"{env} must be batch|write|commit:<n>[:...], got {spec!r}")
+    return _EVENTS[name], int(count), extra
 
 
 @dataclass
 class CrashPoints:
     event: Event | None = None
     at: int = 0
+    pause_event: Event | None = None
+    pause_at: int = 0
+    pause_until: str = ""
     seen: dict[str, int] = field(default_factory=dict)
+    """How often each event was reached (also counted when no point is set)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> CrashPoints:
-        spec = env.get(ENV, "").strip()
-        if not spec:
-            return cls()
-        name, _, count = spec.partition(":")
-        events: dict[str, Event] = {"batch": "batch", "write": "write", "commit": "commit"}
-        if name not in events or not count.isdigit():
-            raise ValueError(f"{ENV} must be batch|write|commit:<n>, got {spec!r}")
-        return cls(events[name], int(count))
+        points = cls()
+        crash = env.get(CRASH_ENV, "").strip()
+        if crash:
+            points.event, points.at, _ = _point(CRASH_ENV, crash)
+        pause = env.get(PAUSE_ENV, "").strip()
+        if pause:
+            points.pause_event, points.pause_at, points.pause_until = _point(PAUSE_ENV, pause)
+        return points
 
     def reached(self, event: Event) -> None:
-        self.seen[event] = self.seen.get(event, 0) + 1
-        if event == self.event and self.seen[event] == self.at:
+        count = self.seen[event] = self.seen.get(event, 0) + 1
+        if event == self.event and count == self.at:
             os.kill(os.getpid(), signal.SIGKILL)
+        if event == self.pause_event and count == self.pause_at:
+            print(f"paused at {event}:{count}", file=sys.stderr, flush=True)
+            while not Path(self.pause_until).exists():
+                time.sleep(0.05)

@@ -1,0 +1,79 @@
+"""Two overlapping runs on one target: both end correct, the second says what it skipped.
+
+Run A stops after its 3rd commit (inside Customers, holding its lock) until
+the test lets it go; run B starts meanwhile, skips Customers with a message
+naming run A, replicates everything else, and exits. Then A finishes. The
+database equals the sandbox.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cio_replicate.sandbox import Sandbox
+
+from .conftest import Harness
+from .expected import check_tables
+from .test_crash import DEFAULT_TABLES, _env, _replicate, served  # noqa: F401 (fixture)
+
+
+def _overlap(served: tuple[Sandbox, str], url: str, tmp_path: Path) -> None:
+    sb, base_url = served
+    go = tmp_path / "go"
+    env = _env(base_url, url, None)
+    env["CIO_REPLICATE_PAUSE"] = f"commit:3:{go}"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "cio_replicate", "replicate"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first.stderr is not None
+        for line in first.stderr:
+            if line.startswith("paused at commit:3"):
+                break
+        else:
+            pytest.fail("the first run never paused")
+        second = _replicate(base_url, url)
+        assert second.returncode == 0, second.stderr[-2000:]
+        skipped = [ln for ln in second.stdout.splitlines() if ln.strip().startswith("Customers:")]
+        assert skipped and "skipped" in skipped[0] and "is working on it" in skipped[0], (
+            second.stdout[-3000:]
+        )
+        assert "Customers" in second.stdout and " skipped " in second.stdout
+    finally:
+        go.touch()
+        out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-2000:]
+    assert "skipped" not in out
+    assert check_tables(url, sb.workspace, DEFAULT_TABLES) == {}
+
+
+def test_overlapping_runs_end_correct(
+    served: tuple[Sandbox, str], db_url: str, tmp_path: Path
+) -> None:
+    _overlap(served, db_url, tmp_path)
+
+
+def test_lock_wait_then_skip_in_process(harness: Harness) -> None:
+    """The lock itself: a run finding an object locked skips it and names the holder."""
+    from cio_replicate import state
+
+    harness.run(["Campaigns"])
+    held = state.try_lock(harness.target.engine, "Campaigns", "other-run")
+    assert held is not None
+    try:
+        report = harness.run(["Campaigns", "Segments"], lock_wait=0.2)
+    finally:
+        held.release()
+    by_name = {r.name: r for r in report.results}
+    assert by_name["Campaigns"].status == "skipped"
+    assert "other-run" in (by_name["Campaigns"].message or "")
+    assert by_name["Segments"].status == "success"
+    assert report.status == "success"
