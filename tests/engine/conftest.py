@@ -1,8 +1,12 @@
-"""Running the engine in-process against the sandbox (MockTransport, the sandbox's clock)."""
+"""Running the engine against the sandbox: in-process (MockTransport, the sandbox's clock)
+or as a ``cio-replicate replicate`` subprocess against the sandbox served on loopback."""
 
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -12,7 +16,11 @@ from cio_replicate.config import load_settings
 from cio_replicate.engine import Progress, RunOptions, RunReport, Services, replicate
 from cio_replicate.http import CioClient, open_client
 from cio_replicate.load import Target
-from cio_replicate.sandbox import Sandbox
+from cio_replicate.sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Sandbox
+from cio_replicate.sandbox.server import serve
+
+BATCH = 5
+"""Rows per batch in subprocess runs: many commits, many kill points."""
 
 
 @dataclass
@@ -71,3 +79,42 @@ def harness(db_url: str) -> Iterator[Harness]:
     yield Harness(sb, db_url, client, target)
     client.close()
     target.dispose()
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Sandbox, str]]:
+    sb = Sandbox("tiny", seed=1)
+    server = serve(sb)
+    yield sb, server.base_url
+    server.shutdown()
+
+
+def subprocess_env(base_url: str, url: str, crash: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIO_")}
+    env.update(
+        CIO_SOURCE="customerio",
+        CIO_APP_API_URL=base_url,
+        CIO_TRACK_API_URL=base_url,
+        CIO_APP_API_KEY=APP_API_KEY,
+        CIO_TRACK_API_KEY=TRACK_API_KEY,
+        CIO_SITE_ID=SITE_ID,
+        CIO_TARGET_URL=url,
+        CIO_BATCH_SIZE=str(BATCH),
+        CIO_RATE_LIMIT="1000",
+        CIO_ALLOW_UNSAFE_RATE_LIMIT="true",
+    )
+    if crash:
+        env["CIO_REPLICATE_CRASH"] = crash
+    return env
+
+
+def replicate_subprocess(
+    base_url: str, url: str, crash: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cio_replicate", "replicate"],
+        env=subprocess_env(base_url, url, crash),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

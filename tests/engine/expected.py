@@ -182,6 +182,10 @@ TABLES: Mapping[str, Table] = {
     "segment_memberships": Table(("segment_id", "cio_id"), _members),
 }
 
+PER_PERSON = ("customer_segments", "customer_messages", "customer_activities")
+DEFAULT_TABLES = [t for t in TABLES if t not in PER_PERSON]
+"""What a run with no object names writes: everything but the per-person children."""
+
 
 def _key(record: Mapping[str, Any], fields: Iterable[str]) -> tuple[str, ...]:
     return tuple(str(record.get(f)) for f in fields)

@@ -10,73 +10,23 @@ people, messages and memberships commit many times).
 
 from __future__ import annotations
 
-import os
+import io
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from cio_replicate.catalog import CATALOG
-from cio_replicate.engine import CrashPoints
-from cio_replicate.sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Sandbox
-from cio_replicate.sandbox.server import serve
+from cio_replicate.engine import CrashPoints, Progress, RunOptions, Services, replicate
+from cio_replicate.load import Target
+from cio_replicate.sandbox import Sandbox
 
-from .conftest import client_for
-from .expected import check_tables
-
-BATCH = 5
-DEFAULT_TABLES = [spec.table for spec in CATALOG if spec.default]
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[Sandbox, str]]:
-    sb = Sandbox("tiny", seed=1)
-    server = serve(sb)
-    yield sb, server.base_url
-    server.shutdown()
-
-
-def _env(base_url: str, url: str, crash: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIO_")}
-    env.update(
-        CIO_SOURCE="customerio",
-        CIO_APP_API_URL=base_url,
-        CIO_TRACK_API_URL=base_url,
-        CIO_APP_API_KEY=APP_API_KEY,
-        CIO_TRACK_API_KEY=TRACK_API_KEY,
-        CIO_SITE_ID=SITE_ID,
-        CIO_TARGET_URL=url,
-        CIO_BATCH_SIZE=str(BATCH),
-        CIO_RATE_LIMIT="1000",
-        CIO_ALLOW_UNSAFE_RATE_LIMIT="true",
-    )
-    if crash:
-        env["CIO_REPLICATE_CRASH"] = crash
-    return env
-
-
-def _replicate(
-    base_url: str, url: str, crash: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cio_replicate", "replicate"],
-        env=_env(base_url, url, crash),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from .conftest import BATCH, client_for, replicate_subprocess
+from .expected import DEFAULT_TABLES, check_tables
 
 
 def _events(sb: Sandbox, url: str) -> dict[str, int]:
     """How often a whole run reaches each event (run in-process on a scratch target)."""
-    import io
-
-    from cio_replicate.engine import Progress, RunOptions, Services, replicate
-    from cio_replicate.load import Target
 
     client = client_for(sb)
     target = Target(url, clock=sb.clock)
@@ -104,9 +54,9 @@ def kill_points(counts: dict[str, int], how_many: int) -> list[str]:
 
 def _kill_and_rerun(served: tuple[Sandbox, str], url: str, point: str) -> None:
     sb, base_url = served
-    killed = _replicate(base_url, url, point)
+    killed = replicate_subprocess(base_url, url, point)
     assert killed.returncode == -signal.SIGKILL, (point, killed.returncode, killed.stderr[-2000:])
-    rerun = _replicate(base_url, url)
+    rerun = replicate_subprocess(base_url, url)
     assert rerun.returncode == 0, (point, rerun.stderr[-2000:])
     assert check_tables(url, sb.workspace, DEFAULT_TABLES) == {}, point
 

@@ -16,15 +16,14 @@ import pytest
 
 from cio_replicate.sandbox import Sandbox
 
-from .conftest import Harness
-from .expected import check_tables
-from .test_crash import DEFAULT_TABLES, _env, _replicate, served  # noqa: F401 (fixture)
+from .conftest import Harness, replicate_subprocess, subprocess_env
+from .expected import DEFAULT_TABLES, check_tables
 
 
 def _overlap(served: tuple[Sandbox, str], url: str, tmp_path: Path) -> None:
     sb, base_url = served
     go = tmp_path / "go"
-    env = _env(base_url, url, None)
+    env = subprocess_env(base_url, url, None)
     env["CIO_REPLICATE_PAUSE"] = f"commit:3:{go}"
     first = subprocess.Popen(
         [sys.executable, "-m", "cio_replicate", "replicate"],
@@ -40,7 +39,7 @@ def _overlap(served: tuple[Sandbox, str], url: str, tmp_path: Path) -> None:
                 break
         else:
             pytest.fail("the first run never paused")
-        second = _replicate(base_url, url)
+        second = replicate_subprocess(base_url, url)
         assert second.returncode == 0, second.stderr[-2000:]
         skipped = [ln for ln in second.stdout.splitlines() if ln.strip().startswith("Customers:")]
         assert skipped and "skipped" in skipped[0] and "is working on it" in skipped[0], (
