@@ -109,10 +109,10 @@ def subprocess_env(base_url: str, url: str, crash: str | None) -> dict[str, str]
 
 
 def replicate_subprocess(
-    base_url: str, url: str, crash: str | None = None
+    base_url: str, url: str, crash: str | None = None, objects: Sequence[str] = ()
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cio_replicate", "replicate"],
+        [sys.executable, "-m", "cio_replicate", "replicate", *objects],
         env=subprocess_env(base_url, url, crash),
         capture_output=True,
         text=True,
