@@ -148,12 +148,12 @@ class ObjectRun:
             return self._result("skipped", self._holder_message())
         try:
             with svc.engine.begin() as conn:
-                if self.rebuild:
+                if self.rebuild and not self.partial:
                     state.reset_state(conn, name)
                 current = state.load_state(conn, name)
                 state.start_object(conn, self.run_id, name, now=svc.clock())
             floor = None
-            if not self.rebuild:
+            if not self.rebuild or self.partial:
                 floor = state.read_floor(self.spec.mode, current.watermark, svc.lookback)
             saved = current.resume if isinstance(current.resume, dict) else {}
             if self.mode == "replace" or self.partial:

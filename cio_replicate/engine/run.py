@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .. import migrate, state
 from ..catalog import resolve_selection
-from ..clock import Clock, system_clock
+from ..clock import system_clock
 from ..config import Settings
 from ..extractors.filters import parse_filters
 from ..http import LogStats, open_client
@@ -79,20 +79,15 @@ def _finish(
 
 
 def replicate_with_settings(settings: Settings, options: RunOptions) -> RunReport:
-    """The CLI's entry: client, target and clock from the settings.
-
-    With the in-process sandbox, the run's clock is the sandbox's (its records
-    are stamped by it); otherwise the system clock.
-    """
+    """The CLI's entry: client, target and the system clock from the settings."""
     with open_client(settings) as client:
-        clock: Clock = client.sandbox.clock if client.sandbox is not None else system_clock
-        target = Target(settings.target_url, clock=clock)
+        target = Target(settings.target_url, clock=system_clock)
         try:
             svc = Services(
                 client=client,
                 requests=client.log,
                 target=target,
-                clock=clock,
+                clock=system_clock,
                 progress=Progress(),
                 lookback=settings.lookback_seconds,
                 batch_size=settings.batch_size,
