@@ -147,7 +147,7 @@ class ObjectRun:
         if self.lock is None:
             return self._result("skipped", self._holder_message())
         try:
-            with svc.engine.begin() as conn:
+            with svc.target.begin() as conn:
                 if self.rebuild and not self.partial:
                     state.reset_state(conn, name)
                 current = state.load_state(conn, name)
@@ -205,7 +205,7 @@ class ObjectRun:
             self.tally.cursors(spec, records)
             self.tally.pages += batch.pages
             rows = table.prepare(records)
-            with svc.engine.begin() as conn:
+            with svc.target.begin() as conn:
                 if self.mode == "insert":
                     self.tally.inserted += table.insert_missing(conn, rows)
                 else:
@@ -232,7 +232,7 @@ class ObjectRun:
                 self._tick(heartbeat=False)  # the lock row is not writable meanwhile (SQLite)
                 yield table.prepare(records)
 
-        with svc.engine.begin() as conn:
+        with svc.target.begin() as conn:
             outcome = table.replace(conn, rows())
             self.tally.inserted += outcome.inserted
             self.tally.updated += outcome.updated
@@ -335,7 +335,7 @@ class ObjectRun:
     def _failed(self, exc: BaseException) -> ObjectResult:
         message = redact(f"{type(exc).__name__}: {exc}")
         try:
-            with self.svc.engine.begin() as conn:
+            with self.svc.target.begin() as conn:
                 stats = state.ObjectStats(
                     status="failed",
                     rows_inserted=self.tally.inserted,

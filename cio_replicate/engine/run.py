@@ -44,7 +44,7 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
     t0 = time.perf_counter()
     run_start = int(started)
     names = [spec.name for spec in selection.write]
-    with svc.engine.begin() as conn:
+    with svc.target.begin() as conn:
         run_id = state.start_run(conn, command="replicate", objects=names, now=started)
     mark = svc.requests.snapshot()
     results: list[ObjectResult] = []
@@ -74,7 +74,7 @@ def _finish(
     svc: Services, run_id: str, status: state.RunStatus, mark: LogStats, error: str | None
 ) -> None:
     calls = svc.requests.since(mark).calls
-    with svc.engine.begin() as conn:
+    with svc.target.begin() as conn:
         state.finish_run(conn, run_id, status=status, now=svc.clock(), api_calls=calls, error=error)
 
 
