@@ -65,7 +65,8 @@ columns = sa.Table(
     sa.Column("table_name", sa.String(64), primary_key=True),
     sa.Column("column_name", sa.String(64), primary_key=True),
     sa.Column("api_name", sa.Text, nullable=False),
-    sa.Column("sql_type", sa.String(32), nullable=False),  # logical type: int|float|bool|text|timestamp|json
+    # logical type: int|float|bool|text|timestamp|json
+    sa.Column("sql_type", sa.String(32), nullable=False),
     sa.Column("position", sa.Integer, nullable=False),
 )
 
