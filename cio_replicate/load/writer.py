@@ -118,19 +118,19 @@ class SqlWriter:
         marks = ", ".join([self._ph] * len(shape.names))
         return f"INSERT INTO {self.quote(shape.table)} ({cols}) VALUES ({marks})"  # noqa: S608
 
-    def _on_conflict(self, shape: Shape, *, update: bool, source: str = "excluded") -> str:
+    def _on_conflict(self, shape: Shape, *, update: bool) -> str:
         keys = ", ".join(self.quote(k) for k in shape.keys)
         if not update or not shape.compared:
             return f" ON CONFLICT ({keys}) DO NOTHING"
         target = self.quote(shape.table)
         sets = ", ".join(
-            f"{self.quote(n)} = {source}.{self.quote(n)}"
+            f"{self.quote(n)} = excluded.{self.quote(n)}"
             for n in shape.names
             if n not in shape.keys
         )
         op = "IS NOT" if self.dialect.name == "sqlite" else "IS DISTINCT FROM"
         changed = " OR ".join(
-            f"{target}.{self.quote(n)} {op} {source}.{self.quote(n)}" for n in shape.compared
+            f"{target}.{self.quote(n)} {op} excluded.{self.quote(n)}" for n in shape.compared
         )
         return f" ON CONFLICT ({keys}) DO UPDATE SET {sets} WHERE {changed}"
 
