@@ -170,12 +170,20 @@ def test_objects_json_includes_the_column_map_of_the_target(
                     "sql_type": "timestamp",
                     "position": 1,
                 },
+                {
+                    "table_name": "campaigns",
+                    "column_name": "first_started_9f3a__raw",
+                    "api_name": "First Started!",
+                    "sql_type": "raw",
+                    "position": 2,
+                },
             ],
         )
     engine.dispose()
     assert main(["objects", "--json", "--target-url", db_url]) == 0
     items = {item["name"]: item for item in json.loads(capsys.readouterr().out)["objects"]}
     assert items["Campaigns"]["columns"] == {"id": "id", "First Started!": "first_started_9f3a"}
+    assert items["Campaigns"]["raw_columns"] == {"First Started!": "first_started_9f3a__raw"}
     assert items["Segments"]["columns"] == {}
     assert items["CampaignActions"]["parent_params"] == {"campaign_id": "id"}
     assert items["Snippets"]["dml"] == ["UPDATE", "DELETE"]

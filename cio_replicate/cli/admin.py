@@ -223,16 +223,22 @@ def _column_maps(url: str) -> dict[str, dict[str, str]] | None:
             if not sa.inspect(conn).has_table(columns.name):
                 return None
             rows = conn.execute(
-                sa.select(columns.c.table_name, columns.c.api_name, columns.c.column_name).order_by(
-                    columns.c.table_name, columns.c.position
-                )
+                sa.select(
+                    columns.c.table_name,
+                    columns.c.api_name,
+                    columns.c.column_name,
+                    columns.c.sql_type,
+                ).order_by(columns.c.table_name, columns.c.position)
             ).all()
     except CioReplicateError as exc:
         click.echo(f"warning: column map not read: {exc}", err=True)
         return None
     maps: dict[str, dict[str, str]] = {}
-    for table, api_name, column in rows:
-        maps.setdefault(str(table), {})[str(api_name)] = str(column)
+    for table, api_name, column, sql_type in rows:
+        # A "raw" column keeps the values of a timestamp field that were no
+        # time; it must not hide that field's real column.
+        key = "raw_columns" if sql_type == "raw" else "columns"
+        maps.setdefault(f"{table}\0{key}", {})[str(api_name)] = str(column)
     return maps
 
 
@@ -256,7 +262,10 @@ def objects(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
     for spec in CATALOG:
         item = spec_json(spec)
         if maps is not None:
-            item["columns"] = maps.get(spec.table, {})
+            item["columns"] = maps.get(f"{spec.table}\0columns", {})
+            raw = maps.get(f"{spec.table}\0raw_columns")
+            if raw:
+                item["raw_columns"] = raw
         items.append(item)
     click.echo(json.dumps({"objects": items}, indent=2))
 
