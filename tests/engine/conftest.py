@@ -89,15 +89,25 @@ def served() -> Iterator[tuple[Sandbox, str]]:
     server.shutdown()
 
 
+EMBEDDED = "embedded"
+"""``base_url`` for a subprocess that runs its own in-process tiny sandbox (seed 1): the
+same data as ``Sandbox("tiny", seed=1)``, with no HTTP server in between."""
+
+
 def subprocess_env(base_url: str, url: str, crash: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIO_")}
+    if base_url == EMBEDDED:
+        env.update(CIO_SOURCE="sandbox", CIO_SANDBOX_SCALE="tiny", CIO_SANDBOX_SEED="1")
+    else:
+        env.update(
+            CIO_SOURCE="customerio",
+            CIO_APP_API_URL=base_url,
+            CIO_TRACK_API_URL=base_url,
+            CIO_APP_API_KEY=APP_API_KEY,
+            CIO_TRACK_API_KEY=TRACK_API_KEY,
+            CIO_SITE_ID=SITE_ID,
+        )
     env.update(
-        CIO_SOURCE="customerio",
-        CIO_APP_API_URL=base_url,
-        CIO_TRACK_API_URL=base_url,
-        CIO_APP_API_KEY=APP_API_KEY,
-        CIO_TRACK_API_KEY=TRACK_API_KEY,
-        CIO_SITE_ID=SITE_ID,
         CIO_TARGET_URL=url,
         CIO_BATCH_SIZE=str(BATCH),
         CIO_RATE_LIMIT="1000",

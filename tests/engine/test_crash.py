@@ -1,7 +1,7 @@
 """SIGKILL at many points of a replication, then a rerun: the database ends equal to the sandbox.
 
-The replication runs as a subprocess (``cio-replicate replicate``) against the
-sandbox served on loopback; ``CIO_REPLICATE_CRASH=<event>:<n>`` makes it kill
+The replication runs as a subprocess (``cio-replicate replicate``) on its own
+in-process tiny sandbox (the same data as the test's ``Sandbox("tiny", seed=1)``); ``CIO_REPLICATE_CRASH=<event>:<n>`` makes it kill
 itself with SIGKILL at the n-th ``batch`` (extracted, nothing written),
 ``write`` (rows and state written, transaction open) or ``commit``. The kill
 points are spread over every batch of the default objects (batch size 5, so
@@ -21,7 +21,7 @@ from cio_replicate.engine import CrashPoints, Progress, RunOptions, Services, re
 from cio_replicate.load import Target
 from cio_replicate.sandbox import Sandbox
 
-from .conftest import BATCH, client_for, replicate_subprocess
+from .conftest import BATCH, EMBEDDED, client_for, replicate_subprocess
 from .expected import DEFAULT_TABLES, check_tables
 
 
@@ -52,41 +52,38 @@ def kill_points(counts: dict[str, int], how_many: int) -> list[str]:
     return points
 
 
-def _kill_and_rerun(served: tuple[Sandbox, str], url: str, point: str) -> None:
-    sb, base_url = served
-    killed = replicate_subprocess(base_url, url, point)
+def _kill_and_rerun(url: str, point: str) -> None:
+    killed = replicate_subprocess(EMBEDDED, url, point)
     assert killed.returncode == -signal.SIGKILL, (point, killed.returncode, killed.stderr[-2000:])
-    rerun = replicate_subprocess(base_url, url)
+    rerun = replicate_subprocess(EMBEDDED, url)
     assert rerun.returncode == 0, (point, rerun.stderr[-2000:])
-    assert check_tables(url, sb.workspace, DEFAULT_TABLES) == {}, point
+    assert check_tables(url, Sandbox("tiny", seed=1).workspace, DEFAULT_TABLES) == {}, point
 
 
-def test_kill_points_cover_every_object(served: tuple[Sandbox, str], tmp_path: Path) -> None:
-    counts = _events(served[0], f"sqlite:///{tmp_path}/count.db")
+def test_kill_points_cover_every_object(tmp_path: Path) -> None:
+    counts = _events(Sandbox("tiny", seed=1), f"sqlite:///{tmp_path}/count.db")
     assert counts["commit"] >= 40  # enough batches to spread 24 kill points over
     assert len(kill_points(counts, 24)) == len(set(kill_points(counts, 24)))
 
 
 @pytest.mark.slow
-def test_sigkill_at_24_points_then_rerun_is_exact_sqlite(
-    served: tuple[Sandbox, str], tmp_path: Path
-) -> None:
-    counts = _events(served[0], f"sqlite:///{tmp_path}/count.db")
+def test_sigkill_at_24_points_then_rerun_is_exact_sqlite(tmp_path: Path) -> None:
+    counts = _events(Sandbox("tiny", seed=1), f"sqlite:///{tmp_path}/count.db")
     for i, point in enumerate(kill_points(counts, 24)):
-        _kill_and_rerun(served, f"sqlite:///{tmp_path}/kill{i}.db", point)
+        _kill_and_rerun(f"sqlite:///{tmp_path}/kill{i}.db", point)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("db", [pytest.param("postgres", marks=pytest.mark.postgres),
                                 pytest.param("mysql", marks=pytest.mark.mysql)])  # fmt: skip
 def test_sigkill_then_rerun_is_exact_server_databases(
-    served: tuple[Sandbox, str], tmp_path: Path, db: str, request: pytest.FixtureRequest
+    tmp_path: Path, db: str, request: pytest.FixtureRequest
 ) -> None:
-    counts = _events(served[0], f"sqlite:///{tmp_path}/count.db")
+    counts = _events(Sandbox("tiny", seed=1), f"sqlite:///{tmp_path}/count.db")
     url = str(request.getfixturevalue(f"{db}_url"))
     for point in kill_points(counts, 3):
         _wipe(url)
-        _kill_and_rerun(served, url, point)
+        _kill_and_rerun(url, point)
 
 
 def _wipe(url: str) -> None:

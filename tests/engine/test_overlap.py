@@ -16,12 +16,12 @@ import pytest
 
 from cio_replicate.sandbox import Sandbox
 
-from .conftest import Harness, replicate_subprocess, subprocess_env
+from .conftest import EMBEDDED, Harness, replicate_subprocess, subprocess_env
 from .expected import DEFAULT_TABLES, check_tables
 
 
-def _overlap(served: tuple[Sandbox, str], url: str, tmp_path: Path) -> None:
-    sb, base_url = served
+def _overlap(url: str, tmp_path: Path) -> None:
+    base_url = EMBEDDED  # each run serves itself the same tiny workspace
     go = tmp_path / "go"
     env = subprocess_env(base_url, url, None)
     env["CIO_REPLICATE_PAUSE"] = f"commit:3:{go}"
@@ -51,13 +51,11 @@ def _overlap(served: tuple[Sandbox, str], url: str, tmp_path: Path) -> None:
         out, err = first.communicate(timeout=300)
     assert first.returncode == 0, err[-2000:]
     assert "skipped" not in out
-    assert check_tables(url, sb.workspace, DEFAULT_TABLES) == {}
+    assert check_tables(url, Sandbox("tiny", seed=1).workspace, DEFAULT_TABLES) == {}
 
 
-def test_overlapping_runs_end_correct(
-    served: tuple[Sandbox, str], db_url: str, tmp_path: Path
-) -> None:
-    _overlap(served, db_url, tmp_path)
+def test_overlapping_runs_end_correct(db_url: str, tmp_path: Path) -> None:
+    _overlap(db_url, tmp_path)
 
 
 def test_lock_wait_then_skip_in_process(harness: Harness) -> None:
