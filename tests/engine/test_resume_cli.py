@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 from cio_replicate.sandbox import Sandbox
 
@@ -40,9 +44,6 @@ def test_killed_messages_resume_from_the_saved_page(
 
 
 def test_json_summary_line(served: tuple[Sandbox, str], sqlite_url: str) -> None:
-    import subprocess
-    import sys
-
     sb, base_url = served
     run = subprocess.run(
         [
@@ -88,3 +89,24 @@ def test_full_refresh_rebuilds(harness: Harness) -> None:
     assert by_name["Messages"].updated == 1
     assert check_tables(h.url, ws, DEFAULT_TABLES) == {}
     assert h.run(["Snippets", "Messages"]).status == "success"  # incremental again after
+
+
+def test_no_configuration_replicates_the_sandbox_into_a_local_sqlite_file(tmp_path: Path) -> None:
+    """The README's main job: no credentials, no servers, no config -> cio-replicate.db here.
+
+    (tiny scale and no rate limit to keep the test short; the README runs the demo scale.)
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIO_")}
+    env.update(CIO_SANDBOX_SCALE="tiny", CIO_RATE_LIMIT="1000", CIO_ALLOW_UNSAFE_RATE_LIMIT="true")
+    run = subprocess.run(
+        [sys.executable, "-m", "cio_replicate", "replicate"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "success, 24 objects" in run.stdout
+    url = f"sqlite:///{tmp_path / 'cio-replicate.db'}"
+    assert check_tables(url, Sandbox("tiny", seed=1).workspace, DEFAULT_TABLES) == {}
