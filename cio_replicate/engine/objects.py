@@ -237,12 +237,14 @@ class ObjectRun:
             self.tally.inserted += outcome.inserted
             self.tally.updated += outcome.updated
             self.tally.deleted += outcome.deleted
-            self._save(conn, Batch([], done=True), old)
+            self._save(conn, Batch([], done=True), old, rows_total=outcome.rows)
             svc.crash.reached("write")
         svc.crash.reached("commit")
 
-    def _save(self, conn: sa.Connection, batch: Batch, old: int | None) -> None:
-        """State and statistics, in the batch's transaction."""
+    def _save(
+        self, conn: sa.Connection, batch: Batch, old: int | None, rows_total: int | None = None
+    ) -> None:
+        """State and statistics, in the batch's transaction (``rows_total``: after a rebuild)."""
         svc, name = self.svc, self.spec.name
         now = svc.clock()
         if not self.partial:
@@ -260,7 +262,7 @@ class ObjectRun:
                 run_id=self.run_id,
                 now=now,
                 rows_added=self.tally.inserted - self._saved_inserted,
-                rows_total=self.tally.inserted if self.mode == "replace" else None,
+                rows_total=rows_total,
             )
             self._saved_inserted = self.tally.inserted
         stats = state.ObjectStats(

@@ -6,21 +6,20 @@ on it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from ..extract import Batch, ExtractContext
+    from ..extract import Extractor
 
 
-def get_extractor(name: str) -> Callable[[ExtractContext], Iterator[Batch]]:
+def get_extractor(name: str) -> Extractor:
     from .memberships import segment_memberships
     from .objects import custom_objects
     from .people import customers, customers_attributes
 
-    extractors: dict[str, Callable[[ExtractContext], Iterator[Batch]]] = {
+    extractors: dict[str, Extractor] = {
         "customers": customers,
         "customers_attributes": customers_attributes,
         "objects": custom_objects,

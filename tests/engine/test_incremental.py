@@ -127,3 +127,14 @@ def test_second_run_without_changes_writes_nothing(harness: Harness) -> None:
     after = _snapshot(h.url)
     for table in set(before) - FULL_TABLES:
         assert after[table] == before[table], table
+    # Each object's row count (what `status` shows) is still the table's.
+    engine = sa.create_engine(h.url)
+    try:
+        with engine.connect() as conn:
+            totals = dict(
+                conn.execute(sa.text("SELECT object_name, rows_total FROM _cio_state")).all()
+            )
+    finally:
+        engine.dispose()
+    for spec in CATALOG:
+        assert totals[spec.name] == len(after[spec.table]), spec.name
