@@ -143,7 +143,10 @@ class ObjectRun:
 
     def run(self) -> ObjectResult:
         svc, name = self.svc, self.spec.name
-        self.lock = self._acquire()
+        try:
+            self.lock = self._acquire()
+        except Exception as exc:  # e.g. SQLite busy for longer than its timeout
+            return self._result("failed", redact(f"could not take the object's lock: {exc}"))
         if self.lock is None:
             return self._result("skipped", self._holder_message())
         try:

@@ -37,7 +37,8 @@ class RunOptions:
 
 def replicate(svc: Services, options: RunOptions) -> RunReport:
     """Run every selected object; returns the report (failures are in it, not raised)."""
-    migrate.upgrade(svc.engine)
+    if migrate.needs_upgrade(svc.engine):  # a read: a second run does not queue for the lock
+        migrate.upgrade(svc.engine)
     selection = resolve_selection(options.objects)
     filters = parse_filters(options.filters)
     started = svc.clock()
