@@ -29,6 +29,7 @@ from ..clock import Clock
 from ..errors import AuthError
 from ..extract import Batch, Client, ExtractContext, Record, extract
 from ..extractors.filters import Filters
+from ..extractors.people import count_people
 from ..http import LogStats, RequestLog
 from ..load import TableWriter, Target
 from ..logs import redact
@@ -287,13 +288,12 @@ class ObjectRun:
     def _estimate(self, ctx: ExtractContext) -> None:
         if not self.spec.per_person:
             return
-        from ..extractors.people import count_people
-
         people, searches = count_people(ctx)
         per = "1 call" if not self.spec.paginated else "1 call (more for long histories)"
         self.svc.progress.say(
-            f"{self.spec.name}: about {people + searches:,} API calls "
-            f"({people:,} people x {per} + {searches:,} search pages)"
+            f"{self.spec.name}: about {people + 2 * searches:,} API calls "
+            f"({people:,} people x {per} + {searches:,} search pages, read twice: "
+            "once for this estimate)"
         )
 
     def _acquire(self) -> state.ObjectLock | None:
