@@ -138,3 +138,14 @@ def test_second_run_without_changes_writes_nothing(harness: Harness) -> None:
         engine.dispose()
     for spec in CATALOG:
         assert totals[spec.name] == len(after[spec.table]), spec.name
+
+
+def test_watermark_never_passes_the_run_start(harness: Harness) -> None:
+    """A record stamped ahead of our clock does not drag the watermark into the future."""
+    h = harness
+    ws = h.sandbox.workspace
+    campaign = ws.records("campaigns")[0]
+    campaign["updated"] = ws.now() + 86_400  # the source's clock is a day ahead
+    assert h.run(["Campaigns"]).status == "success"
+    assert _watermark(h.url, "Campaigns") == ws.now()
+    assert check_tables(h.url, ws, ["campaigns"]) == {}
