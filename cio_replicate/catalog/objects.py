@@ -75,9 +75,9 @@ CATALOG: tuple[ObjectSpec, ...] = (
         mode="full",
         cursor=None,
         batch_size=ATTRIBUTE_BATCH,
-        timestamps=("timestamp",),
+        timestamps=("updated_at",),
         extractor="customers_attributes",
-        description="One row per person and attribute (cio_id, name, value, timestamp).",
+        description="One row per person and attribute (cio_id, name, value, updated_at).",
     ),
     ObjectSpec(
         name="CustomerSegments",

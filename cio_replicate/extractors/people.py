@@ -108,7 +108,7 @@ def attribute_records(person: Mapping[str, Any]) -> list[Record]:
         return []
     stamps = stamps if isinstance(stamps, dict) else {}
     return [
-        {"cio_id": cio_id, "name": name, "value": value, "timestamp": stamps.get(name)}
+        {"cio_id": cio_id, "name": name, "value": value, "updated_at": stamps.get(name)}
         for name, value in attributes.items()
     ]
 

@@ -62,7 +62,7 @@ def _attributes(ws: Workspace, person: Any) -> list[Record]:
     c = ws.customer(person)
     cio_id = c["identifiers"]["cio_id"]
     return [
-        {"cio_id": cio_id, "name": n, "value": v, "timestamp": c["timestamps"].get(n)}
+        {"cio_id": cio_id, "name": n, "value": v, "updated_at": c["timestamps"].get(n)}
         for n, v in c["attributes"].items()
     ]
 
