@@ -4,7 +4,9 @@
    earlier crash is dropped first).
 2. Batches stream into it, one at a time (memory stays flat); a new field or
    a wider type seen mid-stream changes the stage as it goes.
-3. The stage is compared with the old table (rows inserted, updated, deleted).
+3. The stage is compared with the old table (rows inserted, updated, deleted);
+   when nothing changed (rows and columns), the stage is dropped and the live
+   table stays as it was, so a rerun without upstream change writes no row.
 4. The stage takes the table's place: on PostgreSQL and SQLite by DROP +
    RENAME inside the caller's transaction, so readers see the old table until
    the commit and the new one after; on MySQL by one ``RENAME TABLE t TO
@@ -87,6 +89,11 @@ def replace_table(
     inserted, updated, deleted = total, 0, 0
     if exists:
         inserted, updated, deleted = _compare(writer, conn, stage, before, total)
+        unchanged_schema = all(before.get(slot) == col for slot, col in writer.wanted.items())
+        if (inserted, updated, deleted) == (0, 0, 0) and unchanged_schema:
+            # Nothing changed: keep the live table (and its rows' _cio_synced_at).
+            ddl.drop(conn, stage)
+            return ReplaceResult(total, 0, 0, 0)
     ddl.swap(conn, stage, writer.name, exists)
     write_map(conn, writer.name, recorded, writer.wanted)
     writer.mark_recorded(conn)

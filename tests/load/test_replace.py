@@ -40,6 +40,25 @@ def test_replace_counts_changes_and_a_rerun_changes_nothing(target: Target) -> N
     assert (again.rows, again.inserted, again.updated, again.deleted) == (10, 0, 0, 0)
 
 
+def test_a_replace_without_change_keeps_the_table_and_its_sync_times(
+    target: Target, clock: Any
+) -> None:
+    table = target.table("segments")
+    with target.begin() as conn:
+        table.replace(conn, [table.prepare(segments(range(5)))])
+    synced = {r["id"]: r["_cio_synced_at"] for r in read(target, table)}
+    clock.now += 3600
+    with target.begin() as conn:
+        again = table.replace(conn, [table.prepare(segments(range(5)))])
+    assert (again.rows, again.inserted, again.updated, again.deleted) == (5, 0, 0, 0)
+    assert {r["id"]: r["_cio_synced_at"] for r in read(target, table)} == synced
+    assert not any(name.endswith("__cio_new") for name in sa.inspect(target.engine).get_table_names())
+    with target.begin() as conn:
+        changed = table.replace(conn, [table.prepare(segments(range(5), version=1))])
+    assert changed.updated == 5
+    assert all(r["_cio_synced_at"] != synced[r["id"]] for r in read(target, table))
+
+
 def test_replace_streams_and_readers_see_old_or_new_never_half(target: Target) -> None:
     table = target.table("segments")
     old = segments(range(500))
