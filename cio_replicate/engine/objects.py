@@ -31,7 +31,7 @@ from ..extract import Batch, Client, ExtractContext, Record, extract
 from ..extractors.filters import Filters
 from ..extractors.people import count_people
 from ..http import LogStats, RequestLog
-from ..load import TableWriter, Target
+from ..load import ReplaceResult, TableWriter, Target
 from ..logs import redact
 from .crash import CrashPoints
 from .keys import existing_keys
@@ -233,16 +233,19 @@ class ObjectRun:
                 records = [r for r in batch.records if keep(r)]
                 self.tally.cursors(spec, records)
                 self.tally.pages += batch.pages
-                self._tick(heartbeat=False)  # the lock row is not writable meanwhile (SQLite)
+                self._tick()
                 yield table.prepare(records)
 
-        with svc.target.begin() as conn:
-            outcome = table.replace(conn, rows())
+        def finish(conn: sa.Connection, outcome: ReplaceResult) -> None:
             self.tally.inserted += outcome.inserted
             self.tally.updated += outcome.updated
             self.tally.deleted += outcome.deleted
             self._save(conn, Batch([], done=True), old, rows_total=outcome.rows)
             svc.crash.reached("write")
+
+        # Each batch is staged in a short transaction of its own (no write lock
+        # held across API calls); the swap and the state commit together last.
+        table.replace_staged(rows(), finish)
         svc.crash.reached("commit")
 
     def _save(

@@ -20,7 +20,7 @@ view would even block the DROP).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -68,18 +68,76 @@ def replace_table(
     batch_size: int,
     path: BulkPath | None,
 ) -> ReplaceResult:
+    """Stage and swap inside the caller's one transaction."""
     target, ddl = writer.target, writer.target.ddl
     stage = identifier(writer.name + "__cio_new", target.dialect)
     recorded = writer.recorded(conn)
-    before: Columns = dict(recorded)
     exists = ddl.existing_columns(conn, writer.name) is not None
     ddl.drop(conn, stage)
     staged: Columns | None = None
     for rows in _batches(items, batch_size):
-        writer.sync(conn, stage, staged, check_existing=False)
-        staged = dict(writer.wanted)
-        shape = writer.shape(rows, table=stage)
-        target.sql.write(conn, shape, rows, update=True, path=path or target.bulk, count=False)
+        staged = _stage(writer, conn, stage, staged, rows, path)
+    return _swap(writer, conn, stage, recorded, exists, staged)
+
+
+def replace_staged(
+    writer: TableWriter,
+    items: Iterable[Sequence[Row] | Row],
+    finish: Callable[[sa.Connection, ReplaceResult], None],
+    *,
+    batch_size: int,
+    path: BulkPath | None,
+) -> ReplaceResult:
+    """Stage each batch in a short transaction of its own; swap in a last one.
+
+    ``finish`` runs in the swap's transaction (the caller's state goes there).
+    No write lock is held while ``items`` is produced (API calls, on SQLite the
+    whole database's lock), and a kill before the swap leaves the live table
+    as it was, plus a stage that the next full refresh drops first.
+    """
+    target, ddl = writer.target, writer.target.ddl
+    stage = identifier(writer.name + "__cio_new", target.dialect)
+    with target.begin() as conn:
+        recorded = writer.recorded(conn)
+        exists = ddl.existing_columns(conn, writer.name) is not None
+        ddl.drop(conn, stage)
+    staged: Columns | None = None
+    for rows in _batches(items, batch_size):
+        with target.begin() as conn:
+            staged = _stage(writer, conn, stage, staged, rows, path)
+    with target.begin() as conn:
+        result = _swap(writer, conn, stage, recorded, exists, staged)
+        finish(conn, result)
+    return result
+
+
+def _stage(
+    writer: TableWriter,
+    conn: sa.Connection,
+    stage: str,
+    staged: Columns | None,
+    rows: Sequence[Row],
+    path: BulkPath | None,
+) -> Columns:
+    """One batch into the stage (its columns follow new fields and wider types)."""
+    target = writer.target
+    writer.sync(conn, stage, staged, check_existing=False)
+    shape = writer.shape(rows, table=stage)
+    target.sql.write(conn, shape, rows, update=True, path=path or target.bulk, count=False)
+    return dict(writer.wanted)
+
+
+def _swap(
+    writer: TableWriter,
+    conn: sa.Connection,
+    stage: str,
+    recorded: Columns,
+    exists: bool,
+    staged: Columns | None,
+) -> ReplaceResult:
+    """Compare the stage with the live table, then swap it in (or drop it if equal)."""
+    target, ddl = writer.target, writer.target.ddl
+    before: Columns = dict(recorded)
     if staged is None:
         if not exists:
             return ReplaceResult(0, 0, 0, 0)  # nothing seen, nothing to create

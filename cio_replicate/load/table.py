@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -237,3 +237,18 @@ class TableWriter:
         from .replace import replace_table
 
         return replace_table(self, conn, batches, batch_size=batch_size, path=path)
+
+    def replace_staged(
+        self,
+        batches: Iterable[Sequence[Row] | Row],
+        finish: Callable[[sa.Connection, ReplaceResult], None],
+        *,
+        batch_size: int = 5000,
+        path: BulkPath | None = None,
+    ) -> ReplaceResult:
+        """Full refresh in short transactions: each batch is staged and committed
+        on its own, then one transaction swaps the stage in and runs ``finish``
+        (the caller's state). Readers still see the old table until the swap."""
+        from .replace import replace_staged
+
+        return replace_staged(self, batches, finish, batch_size=batch_size, path=path)

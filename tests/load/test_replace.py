@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cio_replicate import systables
 from cio_replicate.load import TableWriter, Target, column_map
 from cio_replicate.load.mapper import Row
 
@@ -52,7 +53,9 @@ def test_a_replace_without_change_keeps_the_table_and_its_sync_times(
         again = table.replace(conn, [table.prepare(segments(range(5)))])
     assert (again.rows, again.inserted, again.updated, again.deleted) == (5, 0, 0, 0)
     assert {r["id"]: r["_cio_synced_at"] for r in read(target, table)} == synced
-    assert not any(name.endswith("__cio_new") for name in sa.inspect(target.engine).get_table_names())
+    assert not any(
+        name.endswith("__cio_new") for name in sa.inspect(target.engine).get_table_names()
+    )
     with target.begin() as conn:
         changed = table.replace(conn, [table.prepare(segments(range(5), version=1))])
     assert changed.updated == 5
@@ -162,3 +165,51 @@ def test_a_failed_replace_leaves_the_old_table(target: Target) -> None:
         pass
     assert [r["id"] for r in read(target, table)] == [0, 1, 2, 3]
     assert load(target, table, segments(range(4, 5))) == (1, 0)
+
+
+def test_staged_replace_holds_no_write_lock_between_batches(sqlite_url: str) -> None:
+    """While the next batch is being fetched (API calls), other writers get in:
+    on SQLite a single long transaction would lock the whole database."""
+    import sqlite3
+
+    target = Target(sqlite_url)
+    systables.metadata.create_all(target.engine)
+    table = target.table("segments")
+    path = sqlite_url.removeprefix("sqlite:///")
+    seen: list[str] = []
+
+    def batches() -> Iterator[list[Row]]:
+        for start in (0, 5, 10):
+            other = sqlite3.connect(path, timeout=0.2)
+            try:
+                other.execute("CREATE TABLE IF NOT EXISTS other_writer (n INTEGER)")
+                other.execute("INSERT INTO other_writer VALUES (?)", (start,))
+                other.commit()
+                seen.append("wrote")
+            finally:
+                other.close()
+            yield table.prepare(segments(range(start, start + 5)))
+
+    finished: list[int] = []
+    result = table.replace_staged(batches(), lambda conn, outcome: finished.append(outcome.rows))
+    assert seen == ["wrote"] * 3 and finished == [15] and result.rows == 15
+    assert sorted(by_key(read(target, table))) == list(range(15))
+    target.dispose()
+
+
+def test_staged_replace_interrupted_keeps_the_old_table(target: Target) -> None:
+    table = target.table("segments")
+    load(target, table, segments(range(4)))
+
+    def failing() -> Iterator[list[Row]]:
+        yield table.prepare(segments(range(100, 105)))
+        raise RuntimeError("the API went away")
+
+    try:
+        table.replace_staged(failing(), lambda conn, outcome: None)
+    except RuntimeError:
+        pass
+    assert sorted(by_key(read(target, table))) == list(range(4))
+    result = table.replace_staged([table.prepare(segments(range(2)))], lambda c, o: None)
+    assert (result.rows, result.deleted) == (2, 2)
+    assert not any(n.endswith("__cio_new") for n in sa.inspect(target.engine).get_table_names())
