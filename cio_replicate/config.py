@@ -90,9 +90,11 @@ class Settings:
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __repr__(self) -> str:
-        # Secrets mask themselves; a password inside target_url is registered
-        # as a secret and masked by redact().
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        # Secrets mask themselves; target_url is shown with its password masked
+        # (and that password is registered, so redact() catches any other copy).
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["target_url"] = masked_url(self.target_url)
+        shown = ", ".join(f"{name}={value!r}" for name, value in values.items())
         return redact(f"Settings({shown})")
 
     __str__ = __repr__
@@ -167,13 +169,41 @@ def _secret_text(value: object) -> str:
     return value.strip()
 
 
+TARGET_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
+TARGET_EXAMPLES = (
+    "sqlite:///file.db, postgresql+psycopg://user@host/db or mysql+pymysql://user@host/db"
+)
+# The password part of a URL as written (SQLAlchemy's own pattern): it may be
+# percent-encoded, so it is masked as written as well as decoded.
+_URL_PASSWORD = re.compile(r"^[\w+]+://[^:/]*:([^@]*)@")
+
+
+def masked_url(url: str) -> str:
+    """A database URL for messages: its password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return redact(url)
+
+
 def _target_url(value: object) -> str:
     url = _text(value)
+    written = _URL_PASSWORD.match(url)
+    register_secret(written.group(1) if written else None)
     try:
         parsed = make_url(url)
     except Exception:
-        raise ValueError("is not a valid SQLAlchemy database URL") from None
+        raise ValueError(f"is not a database URL: use {TARGET_EXAMPLES}") from None
     register_secret(parsed.password if isinstance(parsed.password, str) else None)
+    backend = parsed.get_backend_name()
+    try:
+        known = backend in TARGET_BACKENDS and parsed.get_dialect() is not None
+    except Exception:  # NoSuchModuleError: no such driver for this database
+        known = False
+    if not known:
+        raise ValueError(
+            f"{parsed.drivername}:// is not a supported database: use {TARGET_EXAMPLES}"
+        )
     return url
 
 

@@ -24,6 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from . import systables
+from .load.target import target_errors
 from .locks import advisory_key, mysql_lock_name
 
 VERSION_TABLE = "_cio_alembic_version"
@@ -77,7 +78,8 @@ def _engine(target: sa.Engine | str) -> Iterator[sa.Engine]:
     if isinstance(target, sa.Engine):
         yield target
         return
-    engine = sa.create_engine(target)
+    with target_errors(target):
+        engine = sa.create_engine(target)
     try:
         yield engine
     finally:
@@ -144,8 +146,11 @@ def _serialize(conn: sa.Connection) -> Callable[[], None]:
 
 
 def upgrade(target: sa.Engine | str, revision: str = "head") -> str | None:
-    """Bring the system tables to `revision`; idempotent. Returns the new revision."""
-    with _engine(target) as engine:
+    """Bring the system tables to `revision`; idempotent. Returns the new revision.
+
+    A target that cannot be reached raises TargetUnavailable (one line, no traceback).
+    """
+    with _engine(target) as engine, target_errors(engine.url):
         with _migration_engine(engine) as migration_engine, migration_engine.begin() as conn:
             release = _serialize(conn)
             try:
@@ -157,7 +162,7 @@ def upgrade(target: sa.Engine | str, revision: str = "head") -> str | None:
 
 def current_revision(target: sa.Engine | str) -> str | None:
     """The revision the database is at (None: never upgraded)."""
-    with _engine(target) as engine, engine.connect() as conn:
+    with _engine(target) as engine, target_errors(engine.url), engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         return context.get_current_revision()
 

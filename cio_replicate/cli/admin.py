@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,9 @@ import click
 import sqlalchemy as sa
 
 from ..catalog import CATALOG, catalog_text, format_table, spec_json
-from ..errors import CioReplicateError, ConfigError, UsageError
+from ..config import masked_url
+from ..errors import CioReplicateError, UsageError
+from ..load import target_engine
 from ..migrate import current_revision, head_revision, upgrade
 from ..state import (
     LockHolder,
@@ -29,32 +29,12 @@ from ..systables import columns
 from .options import load_cli_settings, settings_options
 
 
-def _shown(url: str) -> str:
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
-
-
 def _missing_sqlite_file(url: str) -> Path | None:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     path = Path(parsed.database)
     return None if path.exists() else path
-
-
-@contextmanager
-def _target(url: str) -> Iterator[sa.Engine]:
-    """An engine on the target; database errors become messages that say what to fix."""
-    try:
-        engine = sa.create_engine(url)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
-        raise ConfigError(f"not a usable database URL ({exc})", key="target_url") from None
-    try:
-        yield engine
-    except sa.exc.OperationalError as exc:
-        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        raise CioReplicateError(f"cannot use target {_shown(url)}: {reason}") from None
-    finally:
-        engine.dispose()
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -83,13 +63,13 @@ def db_upgrade(ctx: click.Context, /, **flags: object) -> None:
     touches cio-replicate's own _cio_* tables, never replicated data.
     """
     url = load_cli_settings(ctx, flags).target_url
-    with _target(url) as engine:
+    with target_engine(url) as engine:
         before = current_revision(engine)
         after = upgrade(engine)
     if before == after:
-        click.echo(f"{_shown(url)}: already at revision {after}")
+        click.echo(f"{masked_url(url)}: already at revision {after}")
     else:
-        click.echo(f"{_shown(url)}: upgraded {before or '(empty)'} -> {after}")
+        click.echo(f"{masked_url(url)}: upgraded {before or '(empty)'} -> {after}")
 
 
 # --- status -----------------------------------------------------------------------
@@ -194,18 +174,18 @@ def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
     url = load_cli_settings(ctx, flags).target_url
     if (missing := _missing_sqlite_file(url)) is not None:
         raise UsageError(f"no database at {missing}: check --target-url / CIO_TARGET_URL")
-    with _target(url) as engine:
+    with target_engine(url) as engine:
         revision = current_revision(engine)
         if revision is None:
             raise UsageError(
-                f"{_shown(url)} has no cio-replicate tables yet: run `cio-replicate db upgrade`"
+                f"{masked_url(url)} has no cio-replicate tables yet: run `cio-replicate db upgrade`"
             )
         report = _status_report(engine)
     if as_json:
-        document = {"target": _shown(url), "revision": revision, "objects": report}
+        document = {"target": masked_url(url), "revision": revision, "objects": report}
         click.echo(json.dumps(document, indent=2))
         return
-    click.echo(f"target: {_shown(url)} (revision {revision})")
+    click.echo(f"target: {masked_url(url)} (revision {revision})")
     click.echo(format_table(STATUS_HEADERS, [_status_row(item) for item in report]))
     if revision != head_revision():
         click.echo("note: system tables are behind; run `cio-replicate db upgrade`", err=True)
@@ -219,7 +199,7 @@ def _column_maps(url: str) -> dict[str, dict[str, str]] | None:
     if _missing_sqlite_file(url) is not None:
         return None
     try:
-        with _target(url) as engine, engine.connect() as conn:
+        with target_engine(url) as engine, engine.connect() as conn:
             if not sa.inspect(conn).has_table(columns.name):
                 return None
             rows = conn.execute(

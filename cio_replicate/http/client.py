@@ -7,6 +7,7 @@ The transport is the one seam for I/O: tests pass the sandbox's MockTransport.
 
 from __future__ import annotations
 
+import base64
 import random
 import re
 import time
@@ -414,6 +415,8 @@ def open_client(
         raise ConfigError("no App API key configured: set CIO_APP_API_KEY", key="app_api_key")
     for secret in (app_key, track_key):
         register_secret(secret)
+    if site_id and track_key:  # the Basic credentials as they travel (an echo must not show them)
+        register_secret(base64.b64encode(f"{site_id}:{track_key}".encode()).decode("ascii"))
 
     limiters = LIMITERS
     if sleep is not None:  # a fake sleep must advance the clock the limiter reads

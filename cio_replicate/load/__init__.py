@@ -19,7 +19,14 @@ from .mapper import LoadError
 from .replace import ReplaceResult
 from .schema import Column, column_map
 from .table import TableWriter, UpsertCounts
-from .target import Target, configure_engine, create_target_engine
+from .target import (
+    Target,
+    TargetUnavailable,
+    configure_engine,
+    create_target_engine,
+    target_engine,
+    target_errors,
+)
 
 __all__ = [
     "BulkPath",
@@ -29,8 +36,11 @@ __all__ = [
     "ReplaceResult",
     "TableWriter",
     "Target",
+    "TargetUnavailable",
     "UpsertCounts",
     "column_map",
     "configure_engine",
     "create_target_engine",
+    "target_engine",
+    "target_errors",
 ]

@@ -23,7 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from ..clock import Clock, system_clock
-from ..logs import register_secret
+from ..config import TARGET_EXAMPLES
+from ..errors import CioReplicateError, ConfigError
+from ..logs import redact, register_secret
 from .ddl import Ddl
 from .dialects import BulkPath, Dialect, dialect_for
 from .mapper import LoadError
@@ -102,6 +104,47 @@ def create_target_engine(url: str | sa.URL, **kwargs: Any) -> sa.Engine:
     return configure_engine(sa.create_engine(parsed, **kwargs))
 
 
+class TargetUnavailable(CioReplicateError):
+    """The target database cannot be reached or opened (exit code 1)."""
+
+
+@contextlib.contextmanager
+def target_errors(url: str | sa.URL) -> Iterator[None]:
+    """Failures to open or reach the target become one line that says what to fix."""
+    try:
+        yield
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise ConfigError(
+            f"not a usable database URL ({exc}); use {TARGET_EXAMPLES}", key="target_url"
+        ) from exc
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        lines = str(exc.orig or exc).strip().splitlines()
+        reason = lines[0] if lines else type(exc).__name__
+        parsed = sa.make_url(url)
+        check = (
+            "does its folder exist, and may this user write there?"
+            if parsed.get_backend_name() == "sqlite"
+            else "is the database server running and reachable, and are user and password right?"
+        )
+        raise TargetUnavailable(
+            redact(
+                f"cannot use target {parsed.render_as_string()}: {reason}. "
+                f"{check.capitalize()} Else fix target_url (CIO_TARGET_URL / --target-url)."
+            )
+        ) from exc
+
+
+@contextlib.contextmanager
+def target_engine(url: str | sa.URL) -> Iterator[sa.Engine]:
+    """A short-lived engine on the target (loader settings), errors as in target_errors."""
+    with target_errors(url):
+        engine = create_target_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
 class Target:
     """A target database: its engine, dialect record and data tables."""
 
@@ -113,9 +156,11 @@ class Target:
         bulk: BulkPath | None = None,
     ) -> None:
         self._owns_engine = not isinstance(url, sa.Engine)
-        self.engine = (
-            configure_engine(url) if isinstance(url, sa.Engine) else create_target_engine(url)
-        )
+        if isinstance(url, sa.Engine):
+            self.engine = configure_engine(url)
+        else:
+            with target_errors(url):
+                self.engine = create_target_engine(url)
         self.dialect: Dialect = dialect_for(self.engine)
         if bulk is not None and bulk not in self.dialect.bulk_paths:
             raise ValueError(

@@ -13,22 +13,14 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 
 from ..errors import UsageError
-from ..load import column_map
+from ..load import column_map, target_engine
 from .csvfiles import CsvRow
-
-
-def _engine(url: str) -> sa.Engine:
-    try:
-        return sa.create_engine(url)
-    except (sa.exc.ArgumentError, ImportError) as exc:
-        raise UsageError(f"cannot use the target database URL: {exc}") from None
 
 
 def table_columns(url: str, table: str) -> tuple[tuple[str, ...], dict[str, str]]:
     """The table's column names, and column -> API field for those that differ
     (an empty field: a column to leave out)."""
-    engine = _engine(url)
-    try:
+    with target_engine(url) as engine:
         inspector = sa.inspect(engine)
         if not inspector.has_table(table):
             raise UsageError(f"no table {table!r} in {engine.url.render_as_string()}")
@@ -38,14 +30,11 @@ def table_columns(url: str, table: str) -> tuple[tuple[str, ...], dict[str, str]
             if column.name in names and (column.type == "raw" or column.api_name != column.name):
                 renames[column.name] = "" if column.type == "raw" else column.api_name
         return names, renames
-    finally:
-        engine.dispose()
 
 
 def read_table(url: str, table: str) -> Iterator[CsvRow]:
     """The table's rows, streamed (server-side cursor where the driver has one)."""
-    engine = _engine(url)
-    try:
+    with target_engine(url) as engine:
         handle = sa.Table(table, sa.MetaData(), autoload_with=engine)
         names = tuple(c.name for c in handle.columns)
         with engine.connect() as conn:
@@ -54,5 +43,3 @@ def read_table(url: str, table: str) -> Iterator[CsvRow]:
             )
             for number, record in enumerate(result, start=1):
                 yield CsvRow(number, number, dict(zip(names, record, strict=True)), ())
-    finally:
-        engine.dispose()
