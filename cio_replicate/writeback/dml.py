@@ -193,12 +193,12 @@ def dml_objects() -> dict[str, frozenset[Operation]]:
     return {spec.name: frozenset(spec.dml) for spec in CATALOG if spec.dml}
 
 
-def supported_text() -> str:
+def supported_text(heading: str = "supported DML") -> str:
     rows = [
         f"  {name}: {', '.join(op for op in OPERATIONS if op in ops)}"
         for name, ops in sorted(dml_objects().items())
     ]
-    return "supported DML:\n" + "\n".join(rows)
+    return f"{heading}:\n" + "\n".join(rows)
 
 
 def resolve(object_name: str, mode: Mode) -> tuple[str, frozenset[Operation]]:
@@ -207,9 +207,14 @@ def resolve(object_name: str, mode: Mode) -> tuple[str, frozenset[Operation]]:
     ``upsert`` needs both INSERT and UPDATE. Raised before any call is made.
     """
     objects = dml_objects()
-    name = next((n for n in objects if n.lower() == object_name.lower()), None)
-    if name is None:
-        raise UsageError(f"{object_name} cannot be written; {supported_text()}")
+    try:
+        name = get_object(object_name).name
+    except UsageError:
+        raise UsageError(
+            f"unknown object {object_name!r}; {supported_text('objects with DML')}"
+        ) from None
+    if name not in objects:
+        raise UsageError(f"{name} is read-only (no DML); {supported_text()}")
     needed: frozenset[Operation] = (
         frozenset({"INSERT", "UPDATE"}) if mode == "upsert" else frozenset({_op(mode)})
     )

@@ -178,7 +178,9 @@ def test_customers_insert_of_a_taken_email_is_refused(
         ("Segments", "update", "update is not supported for Segments"),
         ("CampaignActions", "delete", "delete is not supported for CampaignActions"),
         ("Segments", "upsert", "upsert is not supported for Segments"),
-        ("Campaigns", "update", "Campaigns cannot be written"),
+        ("Campaigns", "update", "Campaigns is read-only (no DML)"),
+        ("campaigns", "update", "Campaigns is read-only (no DML)"),
+        ("Campains", "insert", "unknown object 'Campains'; objects with DML:"),
     ],
 )
 def test_unsupported_object_or_operation_fails_before_any_call(
