@@ -190,7 +190,7 @@ def import_command(
         raise PartialFailure(f"{summary.rejected} row(s) failed; see {rejects_path}")
 
 
-@click.command("call")
+@click.command("call", epilog="\b\n" + procedures.procedures_help())
 @click.argument("statement")
 @click.option(
     "--param",
@@ -207,12 +207,9 @@ def call_command(
 ) -> None:
     """Run a procedure: call NAME(args), arguments as SQL literals or :Name placeholders.
 
-    \b
-    Procedures (the connector's names and parameter lists):
-      SendTransactionalEmailWithTemplate, SendTransactionalEmailWithoutTemplate
-        (POST /v1/send/email), IdentifyObject, AddRelationship, DeleteObject,
-        RemoveRelationship (Track API v2 object operations).
-    Prints the API's answer as JSON, e.g. {"delivery_id": ..., "queued_at": ...}.
+    Arguments go in the order listed below (the connector's names and parameter
+    lists); NULL leaves an optional one out. Prints the API's answer as JSON,
+    e.g. {"delivery_id": ..., "queued_at": ...}.
     """
     request = procedures.prepare(statement, parse_params(params), system_clock())
     if dry_run:

@@ -8,6 +8,7 @@ checked before anything is sent; a failure raises UsageError naming the paramete
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -42,7 +43,13 @@ class Procedure:
         return required[-1] + 1 if required else 0
 
     def signature(self) -> str:
-        return f"{self.name}({', '.join(p.name for p in self.params)})"
+        """``Name(Required, ...[, Optional, ...])``."""
+        names = [p.name for p in self.params]
+        required, optional = names[: self.min_args], names[self.min_args :]
+        inner = ", ".join(required)
+        if optional:
+            inner += ("[, " if required else "[") + ", ".join(optional) + "]"
+        return f"{self.name}({inner})"
 
 
 def _p(name: str, kind: Kind = "text", required: bool = False) -> Param:
@@ -194,6 +201,17 @@ PROCEDURES: tuple[Procedure, ...] = (
         "remove people from a custom object (Track v2 delete_relationships)",
     ),
 )
+
+
+def procedures_help(width: int = 78) -> str:
+    """Every procedure's signature and summary, for ``call --help``."""
+    lines = ["Procedures (arguments in [ ] may be left out):"]
+    for proc in PROCEDURES:
+        lines += textwrap.wrap(
+            proc.signature(), width, initial_indent="  ", subsequent_indent="      "
+        )
+        lines.append(f"      {proc.summary}")
+    return "\n".join(lines)
 
 
 def get_procedure(name: str) -> Procedure:

@@ -108,3 +108,15 @@ def test_api_refusal_is_reported(cli: Cli, sandbox: Sandbox) -> None:
     code = cli("call", "call SendTransactionalEmailWithTemplate(999, 'a@example.com')")
     assert code == 1
     assert "transactional message 999 not found" in cli.err
+
+
+def test_help_lists_every_procedure_with_its_arguments(cli: Cli, sandbox: Sandbox) -> None:
+    from cio_replicate.writeback.procedures import PROCEDURES
+
+    assert cli("call", "--help") == 0
+    flat = " ".join(cli.out.split())
+    for proc in PROCEDURES:
+        assert proc.signature() in flat and proc.summary in flat
+    assert "IdentifyObject(ObjectTypeId, ObjectId[, Attributes, CioRelationships])" in flat
+    assert "DeleteObject(ObjectTypeId, ObjectId) " in flat
+    assert sandbox.requests == []
