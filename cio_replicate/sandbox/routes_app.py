@@ -4,6 +4,7 @@ sender identities and workspaces. Envelopes and parameters follow the reference,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .constants import ACTIONS_PAGE_SIZE
@@ -15,6 +16,21 @@ from .router import Call, Reply, app_error, route
 def _get(call: Call, table: str, param: str, what: str) -> dict[str, Any]:
     rec = call.workspace.record(table, call.int_param(param))
     if rec is None:
+        raise app_error(404, f"The {what} you requested does not exist.")
+    return rec
+
+
+def _owned(
+    call: Call,
+    parent: dict[str, Any],
+    store: Mapping[int, dict[str, Any]],
+    param: str,
+    link: str,
+    what: str,
+) -> dict[str, Any]:
+    """The child record ``param`` names, if it belongs to ``parent`` (else 404)."""
+    rec = store.get(call.int_param(param))
+    if rec is None or rec[link] != parent["id"]:
         raise app_error(404, f"The {what} you requested does not exist.")
     return rec
 
@@ -93,17 +109,8 @@ def campaign_actions(call: Call) -> Reply:
 @route("app", "GET", "/v1/campaigns/{campaign_id}/actions/{action_id}")
 def campaign_action(call: Call) -> Reply:
     camp = _get(call, "campaigns", "campaign_id", "campaign")
-    action = call.workspace.content.campaign_actions.get(call.int_param("action_id"))
-    if action is None or action["campaign_id"] != camp["id"]:
-        raise app_error(404, "The action you requested does not exist.")
-    return Reply(200, {"action": action})
-
-
-@route("app", "GET", "/v1/campaigns/{campaign_id}/messages")
-def campaign_messages(call: Call) -> Reply:
-    camp = _get(call, "campaigns", "campaign_id", "campaign")
-    sources = call.workspace.sources_of("campaign", camp["id"])
-    return Reply(200, message_page(call, f"cmsg:{camp['id']}", "parent_messages", sources=sources))
+    store = call.workspace.content.campaign_actions
+    return Reply(200, {"action": _owned(call, camp, store, "action_id", "campaign_id", "action")})
 
 
 # broadcasts ---------------------------------------------------------------------------
@@ -118,17 +125,8 @@ def broadcast_actions(call: Call) -> Reply:
 @route("app", "GET", "/v1/broadcasts/{broadcast_id}/actions/{action_id}")
 def broadcast_action(call: Call) -> Reply:
     bc = _get(call, "broadcasts", "broadcast_id", "broadcast")
-    action = call.workspace.content.broadcast_actions.get(call.int_param("action_id"))
-    if action is None or action["broadcast_id"] != bc["id"]:
-        raise app_error(404, "The action you requested does not exist.")
-    return Reply(200, {"action": action})
-
-
-@route("app", "GET", "/v1/broadcasts/{broadcast_id}/messages")
-def broadcast_messages(call: Call) -> Reply:
-    bc = _get(call, "broadcasts", "broadcast_id", "broadcast")
-    sources = call.workspace.sources_of("broadcast", bc["id"])
-    return Reply(200, message_page(call, f"bmsg:{bc['id']}", "parent_messages", sources=sources))
+    store = call.workspace.content.broadcast_actions
+    return Reply(200, {"action": _owned(call, bc, store, "action_id", "broadcast_id", "action")})
 
 
 @route("app", "GET", "/v1/broadcasts/{broadcast_id}/triggers")
@@ -163,17 +161,9 @@ def newsletter_contents(call: Call) -> Reply:
 @route("app", "GET", "/v1/newsletters/{newsletter_id}/contents/{content_id}")
 def newsletter_content(call: Call) -> Reply:
     news = _get(call, "newsletters", "newsletter_id", "newsletter")
-    content = call.workspace.content.contents.get(call.int_param("content_id"))
-    if content is None or content["newsletter_id"] != news["id"]:
-        raise app_error(404, "The content you requested does not exist.")
+    store = call.workspace.content.contents
+    content = _owned(call, news, store, "content_id", "newsletter_id", "content")
     return Reply(200, {"content": content})
-
-
-@route("app", "GET", "/v1/newsletters/{newsletter_id}/messages")
-def newsletter_messages(call: Call) -> Reply:
-    news = _get(call, "newsletters", "newsletter_id", "newsletter")
-    sources = call.workspace.sources_of("newsletter", news["id"])
-    return Reply(200, message_page(call, f"nmsg:{news['id']}", "parent_messages", sources=sources))
 
 
 # messages -----------------------------------------------------------------------------
@@ -191,14 +181,38 @@ def get_message(call: Call) -> Reply:
     return Reply(200, {"message": store.get(j, call.bool_query("get_tracked_responses"))})
 
 
-# transactional ------------------------------------------------------------------------
+# the deliveries of one campaign, broadcast, newsletter or transactional message ---------
+
+# (parent path, table, id parameter, name, source kind, cursor prefix)
+PARENT_MESSAGES: tuple[tuple[str, str, str, str, str, str], ...] = (
+    ("/v1/campaigns", "campaigns", "campaign_id", "campaign", "campaign", "cmsg"),
+    ("/v1/broadcasts", "broadcasts", "broadcast_id", "broadcast", "broadcast", "bmsg"),
+    ("/v1/newsletters", "newsletters", "newsletter_id", "newsletter", "newsletter", "nmsg"),
+    (
+        "/v1/transactional",
+        "transactional",
+        "transactional_id",
+        "transactional message",
+        "transactional",
+        "tmsg",
+    ),
+)
 
 
-@route("app", "GET", "/v1/transactional/{transactional_id}/messages")
-def transactional_messages(call: Call) -> Reply:
-    rec = _get(call, "transactional", "transactional_id", "transactional message")
-    sources = call.workspace.sources_of("transactional", rec["id"])
-    return Reply(200, message_page(call, f"tmsg:{rec['id']}", "parent_messages", sources=sources))
+def _register_parent_messages(
+    path: str, table: str, param: str, what: str, kind: str, prefix: str
+) -> None:
+    def parent_messages(call: Call) -> Reply:
+        rec = _get(call, table, param, what)
+        sources = call.workspace.sources_of(kind, rec["id"])
+        page = message_page(call, f"{prefix}:{rec['id']}", "parent_messages", sources=sources)
+        return Reply(200, page)
+
+    route("app", "GET", f"{path}/{{{param}}}/messages")(parent_messages)
+
+
+for _parent in PARENT_MESSAGES:
+    _register_parent_messages(*_parent)
 
 
 # collections, exports, snippets, reporting webhooks ------------------------------------
