@@ -131,6 +131,22 @@ def test_status_shows_watermarks_runs_errors_and_locks(
     assert by_name["Exports"]["lock"]["run_id"] == "lockrun-0001"
     assert by_name["Exports"]["lock"]["live"] is True
     assert by_name["Messages"]["last_run"] is None
+    assert list(by_name["Campaigns"]["last_run"]) == [
+        "run_id",
+        "command",
+        "status",
+        "started_at",
+        "finished_at",
+        "rows_inserted",
+        "rows_updated",
+        "rows_deleted",
+        "api_calls",
+        "errors",
+        "message",
+    ]
+    lock = by_name["Exports"]["lock"]
+    assert list(lock) == ["run_id", "pid", "host", "acquired_at", "heartbeat_at", "live"]
+    assert lock["acquired_at"].endswith("Z") and by_name["Campaigns"]["last_run"]["started_at"]
 
 
 def test_objects_prints_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -75,35 +76,19 @@ def db_upgrade(ctx: click.Context, /, **flags: object) -> None:
 # --- status -----------------------------------------------------------------------
 
 
+def _record_json(item: ObjectRun | LockHolder) -> dict[str, Any]:
+    """A run or lock record as JSON (times ISO 8601 UTC); the object is the caller's key."""
+    values = asdict(item)
+    del values["object_name"]
+    return {k: _iso(v) if isinstance(v, datetime) else v for k, v in values.items()}
+
+
 def _run_json(item: ObjectRun | None) -> dict[str, Any] | None:
-    if item is None:
-        return None
-    return {
-        "run_id": item.run_id,
-        "command": item.command,
-        "status": item.status,
-        "started_at": _iso(item.started_at),
-        "finished_at": _iso(item.finished_at),
-        "rows_inserted": item.rows_inserted,
-        "rows_updated": item.rows_updated,
-        "rows_deleted": item.rows_deleted,
-        "api_calls": item.api_calls,
-        "errors": item.errors,
-        "message": item.message,
-    }
+    return None if item is None else _record_json(item)
 
 
 def _lock_json(holder: LockHolder | None, live: bool) -> dict[str, Any] | None:
-    if holder is None:
-        return None
-    return {
-        "run_id": holder.run_id,
-        "pid": holder.pid,
-        "host": holder.host,
-        "acquired_at": _iso(holder.acquired_at),
-        "heartbeat_at": _iso(holder.heartbeat_at),
-        "live": live,
-    }
+    return None if holder is None else {**_record_json(holder), "live": live}
 
 
 def _status_report(engine: sa.Engine) -> list[dict[str, Any]]:
