@@ -124,6 +124,10 @@ def test_get_object_ignores_case_and_accepts_table_names() -> None:
     with pytest.raises(UsageError) as err:
         get_object("Campains")
     assert "Campaigns" in str(err.value) and "SegmentMemberships" in str(err.value)
+    # One object is asked for (export, import): 'all' is no answer to offer.
+    with pytest.raises(UsageError) as err:
+        get_object("all")
+    assert "'all'" in str(err.value) and "(or 'all')" not in str(err.value)
 
 
 def test_default_selection_leaves_out_per_person_objects() -> None:
@@ -151,7 +155,7 @@ def test_children_imply_their_parents_for_reading_only() -> None:
 
 
 def test_unknown_names_in_a_selection_are_usage_errors() -> None:
-    with pytest.raises(UsageError, match="unknown object 'Nope'"):
+    with pytest.raises(UsageError, match="unknown object 'Nope'.*SegmentMemberships, or 'all'"):
         resolve_selection(["Campaigns", "Nope"])
 
 

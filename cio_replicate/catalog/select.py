@@ -29,7 +29,7 @@ def get_object(name: str, catalog: Sequence[ObjectSpec] = CATALOG) -> ObjectSpec
     spec = _index(catalog).get(name.strip().lower())
     if spec is None:
         valid = ", ".join(object_names(catalog))
-        raise UsageError(f"unknown object {name!r}; valid objects: {valid} (or '{ALL}')")
+        raise UsageError(f"unknown object {name!r}; valid objects: {valid}")
     return spec
 
 
@@ -73,7 +73,10 @@ def resolve_selection(
     elif any(name.lower() == ALL for name in wanted):
         chosen = set(catalog)
     else:
-        chosen = {get_object(name, catalog) for name in wanted}
+        try:
+            chosen = {get_object(name, catalog) for name in wanted}
+        except UsageError as exc:
+            raise UsageError(f"{exc}, or '{ALL}'") from None
     by_name = {spec.name: spec for spec in catalog}
     needed = set(chosen)
     for spec in chosen:
