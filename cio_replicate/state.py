@@ -227,10 +227,18 @@ def finish_run(
     api_calls: int = 0,
     error: str | None = None,
 ) -> None:
+    """Record the end of a run; an object it left unfinished is marked failed with why."""
     conn.execute(
         runs.update()
         .where(runs.c.run_id == run_id)
         .values(status=status, finished_at=from_unix(now), api_calls=api_calls, error=error)
+    )
+    reason = "the run ended before this object finished" + (f": {error}" if error else "")
+    unfinished = sa.and_(run_objects.c.run_id == run_id, run_objects.c.status == "running")
+    conn.execute(
+        run_objects.update()
+        .where(unfinished)
+        .values(status="failed", finished_at=from_unix(now), errors=1, message=reason[:1000])
     )
 
 

@@ -159,6 +159,25 @@ def test_runs_and_per_object_stats(engine: sa.Engine) -> None:
     assert "Segments" not in errors
 
 
+def test_a_run_that_ends_early_leaves_no_object_running(engine: sa.Engine) -> None:
+    # Ctrl-C (or any exception) in the middle of an object: the run is finished as
+    # failed, and the object it was working on must not stay "running" for ever.
+    with engine.begin() as conn:
+        run = start_run(conn, command="replicate", objects=["Campaigns", "Segments"], now=T0)
+        start_object(conn, run, "Campaigns", now=T0)
+        finish_object(conn, run, "Campaigns", ObjectStats("success", 1), now=T0 + 1)
+        start_object(conn, run, "Segments", now=T0 + 1)
+        finish_run(conn, run, status="failed", now=T0 + 2, error="KeyboardInterrupt")
+    with engine.connect() as conn:
+        latest = last_object_runs(conn)
+        errors = last_object_errors(conn)
+    assert latest["Campaigns"].status == "success"
+    segments = latest["Segments"]
+    assert segments.status == "failed" and segments.finished_at == from_unix(T0 + 2)
+    assert segments.message == "the run ended before this object finished: KeyboardInterrupt"
+    assert errors["Segments"].run_id == run
+
+
 # --- locks ------------------------------------------------------------------------
 
 Value = TypeVar("Value")
