@@ -8,6 +8,9 @@ sandbox (at most 10 App requests in any sliding second, else 429) is not overrun
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+
 import pytest
 
 from cio_replicate.config import load_settings
@@ -16,12 +19,8 @@ from cio_replicate.sandbox import APP_API_KEY, Faults, Sandbox
 from cio_replicate.sandbox.server import serve
 
 REQUESTS = 100
-STRAY_429 = 5
-"""429s tolerated. The client spaces request starts, but a pause of the whole test
-process (a full garbage collection, a starved CPU) can hold queued requests and then
-let two go out together, which a strict sliding window counts as 11 in one second.
-The client then holds its budget for Retry-After and retries, so nothing is lost.
-On a quiet machine there are none; with the limiter off there are dozens."""
+MIN_RATE = 9.0
+"""Issue 2's acceptance figure: at least 9 requests/s achieved under a 10/s budget."""
 
 
 def _most_in_flight(spans: list[tuple[float, float]]) -> int:
@@ -33,8 +32,21 @@ def _most_in_flight(spans: list[tuple[float, float]]) -> int:
     return most
 
 
+@pytest.fixture
+def no_gc_pauses() -> Iterator[None]:
+    """A full collection of the test process's large heap (~170 ms) holds requests
+    whose slot came up and then lets them go out together, which a strict sliding
+    window counts as 11 in one second: the CLI's small heap has no such pause."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 @pytest.mark.slow
-def test_the_app_budget_is_kept_busy_without_overrunning_it() -> None:
+def test_the_app_budget_is_kept_busy_without_overrunning_it(no_gc_pauses: None) -> None:
     sandbox = Sandbox(scale="tiny", seed=1, faults=Faults(latency=0.25), rate_limit=10)
     with serve(sandbox) as server:
         env = {"CIO_APP_API_KEY": APP_API_KEY, "CIO_APP_API_URL": server.base_url}
@@ -48,10 +60,9 @@ def test_the_app_budget_is_kept_busy_without_overrunning_it() -> None:
     stats = client.log.snapshot()
     seen = [r for r in sandbox.requests if r.api == "app"]
     assert sum(1 for r in seen if r.status == 200) == REQUESTS
-    assert {r.status for r in seen} <= {200, 429}
-    # Every 429 was answered by exactly one more attempt; none was given up on.
-    assert stats.calls == len(seen) == REQUESTS + stats.throttled
-    assert stats.retries == stats.throttled <= STRAY_429
+    assert {r.status for r in seen} == {200}, "our own requests caused a 429"
+    assert stats.calls == len(seen) == REQUESTS
+    assert stats.throttled == stats.retries == 0
     # Requests overlapped (latency hidden by concurrency) and the pace was set by the
     # limiter, not by the 250 ms each request takes.
     entries = client.log.entries
@@ -62,3 +73,4 @@ def test_the_app_budget_is_kept_busy_without_overrunning_it() -> None:
     print(
         f"achieved {rate:.2f} requests/s, {stats.throttled} 429s, waits {stats.wait_seconds:.1f}s"
     )
+    assert rate >= MIN_RATE, f"{rate:.2f} requests/s: the budget is not kept busy"
