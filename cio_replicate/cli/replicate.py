@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..engine import RunOptions, replicate_with_settings
-from ..errors import PartialFailure
+from ..errors import CioReplicateError, PartialFailure
 from .context import CliState
 from .options import load_cli_settings, settings_options
 
@@ -81,6 +81,9 @@ def replicate(
     click.echo(report.as_json() if json_summary else report.summary())
     if report.failed:
         reasons = "; ".join(f"{r.name}: {r.message}" for r in report.failed)
+        if len(report.failed) == len(report.results):
+            # Nothing was committed: not a partial failure (exit 4) but a failed run.
+            raise CioReplicateError(f"every object failed: {reasons}")
         raise PartialFailure(f"{len(report.failed)} object(s) failed: {reasons}")
 
 

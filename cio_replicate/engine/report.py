@@ -146,7 +146,7 @@ class Progress:
         if not self.live:
             return
         text = (
-            f"{name}: {rows:,} rows, {pages:,} pages, {calls:,} calls, "
+            f"{name}: {rows:,} rows, {pages:,} pages, {calls:,} {'call' if calls == 1 else 'calls'}, "
             f"{throttled:,} rate-limited, {waited:.1f}s waited"
         )
         pad = max(0, self._width - len(text))
@@ -157,7 +157,7 @@ class Progress:
     def finish(self, result: ObjectResult) -> None:
         self._clear()
         rows = result.inserted + result.updated + result.deleted
-        text = f"{result.name}: {result.status}, {rows:,} rows written, {result.api_calls:,} calls"
+        text = f"{result.name}: {result.status}, {rows:,} rows written, {result.api_calls:,} {'call' if result.api_calls == 1 else 'calls'}"
         if result.message:
             text += f" ({result.message})"
         print(text, file=self.stream, flush=True)

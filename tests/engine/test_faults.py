@@ -76,3 +76,24 @@ def test_forbidden_object_fails_alone_with_exit_code_4(db_url: str, tmp_path: Pa
         target.dispose()
     assert state is None or state[0] is None  # its watermark stays put
     assert status[0] == "failed" and "403" in status[1]
+
+
+class ClosedSandbox(Sandbox):
+    """Every App API path is out of the key's scope (403)."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/v1/"):
+            body: Any = app_error_body(403, "Forbidden: the key's scope does not allow this")
+            return httpx.Response(403, json=body, request=request)
+        return super().handle(request)
+
+
+def test_a_run_where_every_object_failed_exits_1_not_4(sqlite_url: str) -> None:
+    sb = ClosedSandbox("tiny", seed=1)
+    server = serve(sb)
+    try:
+        run = replicate_subprocess(server.base_url, sqlite_url, objects=("Campaigns", "Segments"))
+    finally:
+        server.shutdown()
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert "every object failed" in run.stderr and "403" in run.stderr
