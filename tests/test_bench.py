@@ -57,7 +57,7 @@ def test_tiny_run_writes_a_benchmarks_report(tmp_path: Path) -> None:
     load = _row(text, "SQLite")
     assert load[1].startswith("messages") and load[2] == "200"
     total = _row(text, "**Total**")  # API efficiency: calls made next to the minimum
-    assert int(total[3].strip("*").replace(",", "")) > 0
+    assert int(total[4].strip("*").replace(",", "")) > 0
     no_change = _row(text, "SQLite")
     assert no_change
     incremental = [line for line in text.splitlines() if line.startswith("| SQLite | no change")]

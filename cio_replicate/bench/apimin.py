@@ -164,8 +164,11 @@ def minimum_unchanged(counts: Counts) -> dict[str, int]:
     """The fewest calls for a rerun when nothing changed upstream.
 
     Where the API filters by time (message listings take ``start_ts``), one
-    call per listing answers "nothing new"; everything else has to be read in
-    full again, because the API has no "changed since" filter for it.
+    call per listing answers "nothing new"; so does the first page of
+    ``GET /v1/activities``, which lists newest first (peers.md section 0, the
+    Airbyte connector's notes), so a reader can stop at the first record older
+    than its floor. Everything else has to be read in full again: the API has
+    no "changed since" filter for it.
     """
     full = minimum(counts)
     per_listing = {
@@ -173,8 +176,27 @@ def minimum_unchanged(counts: Counts) -> dict[str, int]:
         "newsletter messages": len(counts.newsletter_messages),
         "messages": 1,
         "transactional deliveries": len(counts.transactional_deliveries),
+        "activities": 1,
     }
     return {name: per_listing.get(name, calls) for name, calls in full.items()}
+
+
+def records(counts: Counts) -> dict[str, int]:
+    """Records the workspace holds, per group where the count is known."""
+    c = counts
+    return {
+        "people": c.people,
+        "segment membership": sum(c.segment_members),
+        "campaign actions": sum(c.campaign_actions),
+        "broadcast messages": sum(c.broadcast_messages),
+        "newsletters": c.newsletters,
+        "newsletter messages": sum(c.newsletter_messages),
+        "messages": c.messages,
+        "transactional deliveries": sum(c.transactional_deliveries),
+        "activities": c.activities,
+        "sender identities": c.senders,
+        "objects": sum(c.objects_per_type),
+    }
 
 
 def classify(method: str, path: str) -> str:

@@ -1,17 +1,15 @@
-"""Raw results -> the report's tables and the goals verdict."""
+"""Raw results -> the report's tables and the goals verdict (speeds here, costs in .costs)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from .apimin import GROUPS, OTHER, Counts, compare, minimum, minimum_unchanged, totals
-from .proc import Params
+from .costs import DB_TITLE, api_table, incremental_table, memory_table, phase
 from .report import (
     Goal,
     Table,
     fmt_int,
-    fmt_mib,
     fmt_rate,
     fmt_ratio,
     fmt_s,
@@ -19,7 +17,6 @@ from .report import (
 )
 from .run import Options, Results
 
-DB_TITLE = {"sqlite": "SQLite", "postgres": "PostgreSQL", "mysql": "MySQL"}
 LOAD_GOAL = {"sqlite": 0.7, "postgres": 0.6, "mysql": 0.7}
 RAW_NAME = {
     "sqlite": "executemany, 1 tx/batch",
@@ -27,16 +24,6 @@ RAW_NAME = {
     "mysql": "multi-row executemany, 1 tx/batch",
 }
 BUDGET_GOAL = 9.5
-API_SLACK = 1.05
-MEMORY_CAP = 250.0
-MEMORY_GROWTH = 1.2  # large/demo peak ratio still counted as "flat"
-
-
-def _phase(run: Params | None, name: str) -> Params | None:
-    for phase in (run or {}).get("phases", []):
-        if phase["phase"] == name:
-            return dict(phase)
-    return None
 
 
 # --- load path ---------------------------------------------------------------------
@@ -108,10 +95,10 @@ def load_table(res: Results) -> tuple[Table, list[Goal]]:
 
 
 def e2e_table(res: Results, opts: Options) -> Table:
-    dbs = [db for db in res.runs if _phase(res.runs[db], "full")]
+    dbs = [db for db in res.runs if phase(res.runs[db], "full")]
     names: list[str] = []
     for db in dbs:
-        for obj in _phase(res.runs[db], "full")["objects"]:  # type: ignore[index]
+        for obj in phase(res.runs[db], "full")["objects"]:  # type: ignore[index]
             if obj["name"] not in names:
                 names.append(obj["name"])
     headers = ["Object", "Rows"] + [
@@ -122,7 +109,7 @@ def e2e_table(res: Results, opts: Options) -> Table:
         cells = [name]
         count: int | None = None
         for db in dbs:
-            obj = next(o for o in _phase(res.runs[db], "full")["objects"] if o["name"] == name)  # type: ignore[index]
+            obj = next(o for o in phase(res.runs[db], "full")["objects"] if o["name"] == name)  # type: ignore[index]
             n = obj["inserted"] + obj["updated"]
             count = n if count is None else count
             seconds = obj["seconds"]
@@ -130,7 +117,7 @@ def e2e_table(res: Results, opts: Options) -> Table:
         rows.append((cells[0], fmt_int(count), *cells[1:]))
     total = ["**Total (wall)**", ""]
     for db in dbs:
-        full = _phase(res.runs[db], "full")
+        full = phase(res.runs[db], "full")
         assert full is not None
         n = full["rows_written"]
         total[1] = fmt_int(n)
@@ -150,89 +137,6 @@ def e2e_table(res: Results, opts: Options) -> Table:
             "that much of each wall time above is the simulator and the HTTP layer, not the tool."
         )
     return Table(f"1. End to end ({opts.scale})", tuple(headers), tuple(rows), tuple(notes))
-
-
-# --- API efficiency ------------------------------------------------------------------------
-
-
-def api_table(res: Results) -> tuple[Table, list[Goal]]:
-    run = next((r for r in res.runs.values() if r.get("counts")), None)
-    full = _phase(run, "full")
-    if run is None or full is None:
-        return Table("3. API efficiency", (), ()), [
-            Goal("API calls within 5 % of the minimum", "–", None)
-        ]
-    counts = counts_from(run["counts"])
-    least, least_again = minimum(counts), minimum_unchanged(counts)
-    again = _phase(run, "again")
-    again_tally: dict[str, int] = again["tally"] if again else {}
-    rows: list[tuple[str, ...]] = []
-    effs = compare(full["tally"], least)
-    for e in effs:
-        least_nc = least_again.get(e.group)
-        rows.append(
-            (
-                e.group,
-                e.objects,
-                fmt_int(e.made),
-                fmt_int(e.least),
-                fmt_ratio(e.ratio),
-                fmt_int(again_tally.get(e.group, 0)) if again else "–",
-                fmt_int(least_nc) if again and least_nc is not None else "–",
-            )
-        )
-    made, least_total = totals(effs)
-    ratio = made / least_total if least_total else None
-    again_made = sum(again_tally.values()) if again else None
-    again_least = sum(v for k, v in least_again.items() if again_tally.get(k)) if again else None
-    rows.append(
-        (
-            "**Total**",
-            "(groups the run read)",
-            f"**{fmt_int(made)}**",
-            f"**{fmt_int(least_total)}**",
-            f"**{fmt_ratio(ratio)}**",
-            fmt_int(again_made),
-            fmt_int(again_least),
-        )
-    )
-    unread = [g.name for g in GROUPS if not full["tally"].get(g.name)]
-    notes = [
-        "Minimum = sum over list endpoints of ceil(records / documented max page) (at least 1), "
-        "plus one call per parent where no bulk endpoint exists; people = ceil(P/1000) searches "
-        "+ ceil(P/100) attribute batches. Counted from the sandbox's data and the API reference, "
-        "not from our catalog; calls classified by the paths the sandbox saw.",
-        "No-change minimum: one call per time-filtered message listing (`start_ts`), everything "
-        "else read in full again (the API has no 'changed since' filter for it).",
-    ]
-    if unread:
-        notes.append("Not read by the run (excluded from the total): " + ", ".join(unread) + ".")
-    if full["tally"].get(OTHER):
-        notes.append(f"{full['tally'][OTHER]} calls matched no known endpoint.")
-    goals = [
-        Goal(
-            "API calls within 5 % of the minimum (full replication)",
-            f"{fmt_int(made)} calls / {fmt_int(least_total)} minimum = {fmt_ratio(ratio)}",
-            None if ratio is None else ratio <= API_SLACK,
-        )
-    ]
-    if again_made is not None and again_least:
-        goals.append(
-            Goal(
-                "A no-change rerun spends calls only on what the API cannot filter",
-                f"{fmt_int(again_made)} calls / {fmt_int(again_least)} minimum",
-                again_made <= again_least * API_SLACK,
-            )
-        )
-    headers = ("Group", "Objects", "Calls", "Minimum", "Ratio", "No-change calls", "No-change min")
-    title = "3. API efficiency (full replication, then a no-change rerun)"
-    return Table(title, headers, tuple(rows), tuple(notes)), goals
-
-
-def counts_from(data: Params) -> Counts:
-    """Counts back from their JSON form (tuples came back as lists)."""
-    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    return Counts(**fields)
 
 
 # --- budget ------------------------------------------------------------------------------------
@@ -265,7 +169,9 @@ def budget_table(res: Results, opts: Options) -> tuple[Table, list[Goal]]:
     notes = (
         f"`cio-replicate` engine against `sandbox serve --scale {opts.budget_scale} --rate-limit 10 "
         "--latency 0.25` in its own process (loopback HTTP), client limiter at its default 10/s, "
-        f"concurrency {b['concurrency']}. Requests/s = calls / (last response − first request); "
+        f"concurrency {b['concurrency']}. Requests/s = (calls − 1) / (last request sent − first "
+        "sent), the rate the server's budget counts; over the whole span, last answer included: "
+        f"{b.get('overall_rps', 0):.2f}; "
         f"retries {b['retries']}, limiter waits {b['limiter_wait_s']} s, retry waits {b['retry_wait_s']} s.",
     )
     ok = b["achieved_rps"] >= BUDGET_GOAL and b["throttled"] == 0
@@ -279,106 +185,6 @@ def budget_table(res: Results, opts: Options) -> tuple[Table, list[Goal]]:
         ("Object", "Calls", "Seconds", "Requests/s", "429s"),
         tuple(rows),
         notes,
-    ), [goal]
-
-
-# --- incremental ---------------------------------------------------------------------------------
-
-
-def incremental_table(res: Results) -> tuple[Table, list[Goal]]:
-    rows: list[tuple[str, ...]] = []
-    verdict: bool | None = None
-    measured: list[str] = []
-    for db, run in res.runs.items():
-        for phase in run.get("phases", []):
-            label = {"full": "first run", "again": "no change", "day": "after one day"}[
-                phase["phase"]
-            ]
-            m = phase["measure"]
-            rows.append(
-                (
-                    DB_TITLE[db],
-                    label,
-                    fmt_s(m["wall_s"]),
-                    fmt_int(phase["requests"]),
-                    fmt_int(phase["rows_written"]),
-                    fmt_mib(m["peak_rss_mib"]),
-                    phase["status"],
-                )
-            )
-            if phase["phase"] == "again":
-                ok = phase["rows_written"] == 0
-                verdict = ok if verdict is None else verdict and ok
-                measured.append(f"{DB_TITLE[db]}: {phase['rows_written']} rows")
-    day = next(
-        (p for r in res.runs.values() for p in r.get("phases", []) if p["phase"] == "day"), None
-    )
-    notes = []
-    if day:
-        notes.append(
-            "One day of mutations: "
-            + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in day["changes"].items())
-            + "."
-        )
-    goal = Goal("A no-change rerun writes no row", "; ".join(measured) or "–", verdict)
-    return (
-        Table(
-            "5. Incremental runs",
-            ("Database", "Run", "Wall s", "Calls", "Rows written", "Peak RSS (run)", "Status"),
-            tuple(rows),
-            tuple(notes),
-        ),
-        [goal],
-    )
-
-
-# --- memory ------------------------------------------------------------------------------------------
-
-
-def memory_table(res: Results, opts: Options) -> tuple[Table, list[Goal]]:
-    rows: list[tuple[str, ...]] = []
-    for m in res.memory:
-        rows.append(
-            (
-                "`cio-replicate replicate` → SQLite, sandbox served by its own process",
-                m["scale"],
-                fmt_mib(m["peak_rss_mib"]),
-                fmt_s(m["wall_s"]),
-            )
-        )
-    for db, run in res.runs.items():
-        full = _phase(run, "full")
-        if full:
-            m = full["measure"]
-            rows.append(
-                (
-                    f"in-process run → {DB_TITLE[db]} (incl. the sandbox; {fmt_mib(m['base_rss_mib'])} before the run)",
-                    opts.scale,
-                    fmt_mib(m["peak_rss_mib"]),
-                    fmt_s(m["wall_s"]),
-                )
-            )
-    by_scale = {m["scale"]: m["peak_rss_mib"] for m in res.memory}
-    large = by_scale.get("large")
-    demo = by_scale.get("demo")
-    if large is None:
-        goal = Goal(
-            "Peak memory < 250 MB on the large workspace, flat from demo",
-            f"demo {fmt_mib(demo)}; large not run",
-            None,
-        )
-    else:
-        flat = demo is None or large <= demo * MEMORY_GROWTH
-        goal = Goal(
-            "Peak memory < 250 MB on the large workspace, flat from demo",
-            f"demo {fmt_mib(demo)} → large {fmt_mib(large)}",
-            large < MEMORY_CAP and flat,
-        )
-    notes = (
-        "Peak RSS of the process, from wait4 (whole runs) or the kernel's high-water mark reset per run (in-process phases).",
-    )
-    return Table(
-        "6. Peak resident memory", ("Run", "Scale", "Peak RSS", "Wall s"), tuple(rows), notes
     ), [goal]
 
 
