@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -27,6 +28,26 @@ def _csv(value: str, choices: tuple[str, ...], option: str) -> tuple[str, ...]:
             f"choose from {', '.join(choices)} (got {value!r})", param_hint=option
         )
     return items
+
+
+def _revision() -> str:
+    """The checked-out commit, if this runs from a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return "unknown"
+    if head.returncode != 0:
+        return "unknown"
+    return head.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
 
 
 def _load_average() -> str:
@@ -80,7 +101,7 @@ def _gist(failure: str) -> str:
 @click.option(
     "--repeat",
     type=click.IntRange(min=1),
-    default=3,
+    default=5,
     show_default=True,
     help="Load-path repetitions (the median is reported).",
 )
@@ -120,6 +141,7 @@ def main(
     )
     started = datetime.now(UTC)
     load_before = _load_average()
+    revision = _revision()
     t0 = time.perf_counter()
     results: Results = run(opts)
     duration = time.perf_counter() - t0
@@ -128,7 +150,10 @@ def main(
     machine = describe(
         POSTGRES_URL if "postgres" in dbs else None, MYSQL_URL if "mysql" in dbs else None
     )
-    remarks = [f"- Load average (1/5/15 min) at start {load_before}, at end {_load_average()}."]
+    remarks = [
+        f"- Code: commit {revision}.",
+        f"- Load average (1/5/15 min) at start {load_before}, at end {_load_average()}.",
+    ]
     remarks += [f"- Skipped {db}: {why}" for db, why in results.skipped.items()]
     remarks += [f"- FAILED {_gist(failure)}" for failure in results.failures]
     remarks += [

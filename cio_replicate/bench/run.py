@@ -28,7 +28,7 @@ class Options:
     databases: tuple[DbName, ...] = DATABASES
     only: frozenset[Section] = frozenset(SECTIONS)
     load_rows: int = 50_000
-    repeat: int = 3
+    repeat: int = 5
     budget_scale: str = "demo"
     seed: int = 1
 
