@@ -381,6 +381,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         table="sender_identities",
         path="/v1/sender_identities",
         envelope="sender_identities",
+        params=frozen(hidden="true"),  # hidden senders are left out unless asked for
         mode="full",
         cursor=None,
         paginated=True,

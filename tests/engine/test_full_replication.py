@@ -13,3 +13,12 @@ def test_every_table_equals_the_sandbox(harness: Harness) -> None:
     assert [r.name for r in report.results if r.status != "success"] == []
     assert {spec.table for spec in CATALOG} == set(TABLES)
     assert check_tables(harness.url, harness.sandbox.workspace, TABLES) == {}
+
+
+def test_hidden_sender_identities_are_replicated_too(harness: Harness) -> None:
+    """GET /v1/sender_identities leaves out hidden senders unless asked (hidden=true)."""
+    senders = harness.sandbox.workspace.records("senders")
+    senders[0]["hidden"] = True
+    report = harness.run(["SenderIdentities"])
+    assert [r.status for r in report.results] == ["success"]
+    assert check_tables(harness.url, harness.sandbox.workspace, ["sender_identities"]) == {}
