@@ -276,7 +276,13 @@ class CioClient:
         except httpx.TransportError as exc:  # read timeouts, truncated bodies, ...
             result = _Attempt(problem=_describe(exc))
         else:
-            result = self._judge(response, endpoint, method, path)
+            try:
+                result = self._judge(response, endpoint, method, path)
+            finally:
+                # httpx links Response <-> stream in a reference cycle, so each body
+                # (2.7 MB for a 30,000-row membership page) would live until the next
+                # full collection: break the cycle once the body is parsed.
+                response.stream = httpx.ByteStream(b"")
         entry = LogEntry(
             api,
             method,
