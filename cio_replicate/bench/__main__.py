@@ -151,7 +151,9 @@ def main(
         POSTGRES_URL if "postgres" in dbs else None, MYSQL_URL if "mysql" in dbs else None
     )
     remarks = [
-        f"- Code: commit {revision}.",
+        f"- Code: commit {revision}."
+        if revision == _revision()
+        else f"- Code: commit {revision} at the start, {_revision()} at the end.",
         f"- Load average (1/5/15 min) at start {load_before}, at end {_load_average()}.",
     ]
     remarks += [f"- Skipped {db}: {why}" for db, why in results.skipped.items()]

@@ -120,8 +120,9 @@ def measure_workload(
     engine = target.engine
     paths = target.dialect.bulk_paths
     template = f"b_{workload}_template"
-    table, rows, _ = prepare(target, template, workload, data[:batch], batch)
-    ours(target, table, workload, rows, paths[0])  # creates the shape the raw tables copy
+    table, _, _ = prepare(target, template, workload, data, batch)
+    with target.begin() as conn:
+        table.evolve(conn)  # an empty table with every column the data needs: raw copies it
     runs: list[Params] = []
     for rep in range(repeat):
         run: Params = {}

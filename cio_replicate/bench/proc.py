@@ -51,7 +51,7 @@ class ChildFailed(RuntimeError):
 class ChildResult:
     data: Params
     wall_s: float
-    peak_rss_mib: float  # whole child process, from wait4
+    peak_rss_mib: float  # the whole child process, from its own VmHWM
     cpu_s: float
 
 
