@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from ..config import SANDBOX_SCALES
 from .machine import describe
 from .report import Report, carried_notes
 from .run import SECTIONS, Options, Results, run
@@ -65,7 +66,7 @@ def _gist(failure: str) -> str:
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--scale",
-    type=click.Choice(["tiny", "demo", "large"]),
+    type=click.Choice(SANDBOX_SCALES),
     default="demo",
     show_default=True,
     help="Sandbox workspace replicated by the end-to-end, API and incremental runs.",
@@ -107,7 +108,7 @@ def _gist(failure: str) -> str:
 )
 @click.option(
     "--budget-scale",
-    type=click.Choice(["tiny", "demo", "large"]),
+    type=click.Choice(SANDBOX_SCALES),
     default="demo",
     show_default=True,
     help="Workspace replicated in the budget run (10 req/s: demo takes about a minute).",

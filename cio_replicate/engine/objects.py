@@ -327,8 +327,8 @@ class ObjectRun:
     def _calls(self) -> LogStats:
         return self.svc.requests.since(self._mark)
 
-    def _tick(self, *, heartbeat: bool = True) -> None:
-        if heartbeat and self.lock is not None:
+    def _tick(self) -> None:
+        if self.lock is not None:
             self.lock.heartbeat()
         calls = self._calls()
         self.svc.progress.update(
