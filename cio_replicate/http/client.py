@@ -8,6 +8,7 @@ The transport is the one seam for I/O: tests pass the sandbox's MockTransport.
 from __future__ import annotations
 
 import base64
+import contextvars
 import random
 import re
 import time
@@ -183,7 +184,9 @@ class CioClient:
             pending: deque[Future[R]] = deque()
             try:
                 for item in items:
-                    pending.append(pool.submit(fn, item))
+                    # each call runs in a copy of the caller's context: the request
+                    # log's scope (the object being replicated) follows it.
+                    pending.append(pool.submit(contextvars.copy_context().run, fn, item))
                     if len(pending) >= window:
                         yield pending.popleft().result()
                 while pending:
@@ -429,10 +432,13 @@ def open_client(
         limiters = LimiterRegistry(clock=clock or time.monotonic, sleep=sleep)
     app_default, track_default = REGION_URLS[settings.region]
     concurrency = settings.concurrency
+    # The engine runs up to `concurrency` objects at once, each fanning out on up
+    # to `concurrency` threads: enough connections that none waits for the pool.
+    connections = concurrency * (concurrency + 1)
     http = httpx.Client(
         transport=transport,
         timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
-        limits=httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         follow_redirects=False,
     )

@@ -2,13 +2,21 @@
 
 Entries hold the method, the path (never the query string), the status, the
 duration and the attempt number: never a key, an auth header or a body.
+
+Counters are kept in total and per *scope*: the engine runs objects on
+threads side by side and wraps each in ``with log.scope(name)``, so every
+call made in that context (threads started with ``contextvars.copy_context``
+included) counts towards its object.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import deque
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -17,6 +25,8 @@ log = logging.getLogger("cio_replicate.http")
 
 MAX_ENTRIES = 10_000
 """Entries kept in memory (the counters keep counting beyond it)."""
+
+_SCOPE: ContextVar[str | None] = ContextVar("cio_replicate_request_scope", default=None)
 
 
 @dataclass(frozen=True)
@@ -64,17 +74,29 @@ class RequestLog:
         self._lock = threading.Lock()
         self._entries: deque[LogEntry] = deque(maxlen=max_entries)
         self._stats = LogStats()
+        self._scoped: dict[str, LogStats] = {}
+
+    @staticmethod
+    @contextlib.contextmanager
+    def scope(name: str) -> Iterator[None]:
+        """Count the calls made in this context (and contexts copied from it) under ``name``."""
+        token = _SCOPE.set(name)
+        try:
+            yield
+        finally:
+            _SCOPE.reset(token)
+
+    def _add(self, **deltas: float) -> None:
+        """Add to the totals and to the current scope's counters (lock held)."""
+        name = _SCOPE.get()
+        self._stats = _plus(self._stats, deltas)
+        if name is not None:
+            self._scoped[name] = _plus(self._scoped.get(name, LogStats()), deltas)
 
     def record(self, entry: LogEntry) -> None:
         with self._lock:
             self._entries.append(entry)
-            s = self._stats
-            self._stats = replace(
-                s,
-                calls=s.calls + 1,
-                retries=s.retries + (entry.attempt > 1),
-                throttled=s.throttled + (entry.status == 429),
-            )
+            self._add(calls=1, retries=int(entry.attempt > 1), throttled=int(entry.status == 429))
         log.debug(
             "%s %s %s -> %s in %.3fs (attempt %d)%s",
             entry.api,
@@ -90,25 +112,23 @@ class RequestLog:
         if limiter <= 0 and retry <= 0:
             return
         with self._lock:
-            s = self._stats
-            self._stats = replace(
-                s,
-                wait_seconds=s.wait_seconds + limiter,
-                retry_wait_seconds=s.retry_wait_seconds + retry,
-            )
+            self._add(wait_seconds=limiter, retry_wait_seconds=retry)
 
     @property
     def entries(self) -> list[LogEntry]:
         with self._lock:
             return list(self._entries)
 
-    def snapshot(self) -> LogStats:
+    def snapshot(self, scope: str | None = None) -> LogStats:
+        """The counters so far: in total, or of one scope."""
         with self._lock:
-            return self._stats
+            if scope is None:
+                return self._stats
+            return self._scoped.get(scope, LogStats())
 
-    def since(self, mark: LogStats) -> LogStats:
-        """Counters accumulated after ``mark`` (a previous snapshot)."""
-        return self.snapshot() - mark
+    def since(self, mark: LogStats, scope: str | None = None) -> LogStats:
+        """Counters accumulated after ``mark`` (a previous snapshot of the same scope)."""
+        return self.snapshot(scope) - mark
 
     @property
     def calls(self) -> int:
@@ -125,3 +145,8 @@ class RequestLog:
     @property
     def wait_seconds(self) -> float:
         return self.snapshot().wait_seconds
+
+
+def _plus(stats: LogStats, deltas: dict[str, float]) -> LogStats:
+    values = {name: getattr(stats, name) + delta for name, delta in deltas.items() if delta}
+    return replace(stats, **values) if values else stats
