@@ -98,6 +98,9 @@ class ExtractContext:
     batch_size: int = 1000
     known: KnownKeys | None = None
     warn: Callable[[str], None] = log.warning
+    feed: Any = None
+    """A people pass shared with another object of the run
+    (:class:`cio_replicate.extractors.people.PeopleFeed`), or None."""
 
     def page_size(self, spec: ObjectSpec | None = None) -> int | None:
         """Records per request: the object's maximum, at most one batch for objects

@@ -75,6 +75,7 @@ def services(client: CioClient, target: Target, clock: Clock, settings: Settings
         progress=Progress(io.StringIO(), live=False),
         lookback=settings.lookback_seconds,
         batch_size=settings.batch_size,
+        workers=settings.concurrency,
     )
 
 

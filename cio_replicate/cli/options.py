@@ -36,7 +36,7 @@ HELP: Mapping[str, str] = {
     "track_rate_limit": "Track API requests/second.",
     "transactional_rate_limit": "Transactional send (/v1/send/*) requests/second.",
     "allow_unsafe_rate_limit": "Allow rates above the documented limits (true/false).",
-    "concurrency": "Requests in flight at once.",
+    "concurrency": "Objects replicated at once, and requests in flight per object.",
     "timeout": "Seconds per HTTP request.",
     "max_retry_wait": "Seconds of retry backoff per request before giving up.",
     "sandbox_scale": "Sandbox size: tiny, demo or large.",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Literal
 Event = Literal["batch", "write", "commit"]
 CRASH_ENV = "CIO_REPLICATE_CRASH"
 PAUSE_ENV = "CIO_REPLICATE_PAUSE"
+_COUNT = threading.Lock()
 _EVENTS: dict[str, Event] = {"batch": "batch", "write": "write", "commit": "commit"}
 
 
@@ -63,7 +65,8 @@ class CrashPoints:
         return points
 
     def reached(self, event: Event) -> None:
-        count = self.seen[event] = self.seen.get(event, 0) + 1
+        with _COUNT:  # objects run on several threads
+            count = self.seen[event] = self.seen.get(event, 0) + 1
         if event == self.event and count == self.at:
             os.kill(os.getpid(), signal.SIGKILL)
         if event == self.pause_event and count == self.pause_at:

@@ -16,6 +16,7 @@ part of an object: it writes what it read by key, and moves no watermark.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from ..clock import Clock
 from ..errors import AuthError
 from ..extract import Batch, Client, ExtractContext, Record, extract
 from ..extractors.filters import Filters
-from ..extractors.people import count_people
+from ..extractors.people import PeopleFeed, count_people
 from ..http import LogStats, RequestLog
 from ..load import ReplaceResult, TableWriter, Target
 from ..logs import redact
@@ -40,6 +41,10 @@ from .report import ObjectResult, Progress
 log = logging.getLogger("cio_replicate.engine")
 
 WriteMode = Literal["upsert", "insert", "replace"]
+
+
+class RunStopped(Exception):
+    """Another object of the run hit a fatal error (or the run was interrupted)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class Services:
     lock_wait: float = 0.0
     sleep: Callable[[float], None] = time.sleep
     crash: CrashPoints = field(default_factory=CrashPoints)
+    workers: int = 1
+    """Objects replicated at once (threads sharing the client and its rate limiter)."""
 
     @property
     def engine(self) -> sa.Engine:
@@ -124,6 +131,8 @@ class ObjectRun:
         run_start: int,
         filters: Filters,
         rebuild: bool,
+        stop: threading.Event | None = None,
+        feed: PeopleFeed | None = None,
     ) -> None:
         self.svc = svc
         self.spec = spec
@@ -134,7 +143,9 @@ class ObjectRun:
         self.partial = filters.touches(spec)
         self.mode = write_mode(spec, rebuild=rebuild, partial=self.partial)
         self.tally = Tally()
-        self._mark = svc.requests.snapshot()
+        self.stop = stop or threading.Event()
+        self.feed = feed
+        self._mark = svc.requests.snapshot(spec.name)
         self._t0 = time.perf_counter()
         self.lock: state.ObjectLock | None = None
         self._saved_inserted = 0
@@ -143,6 +154,11 @@ class ObjectRun:
     # --- the steps ------------------------------------------------------------
 
     def run(self) -> ObjectResult:
+        """Replicate the object; its API calls are counted under its name."""
+        with self.svc.requests.scope(self.spec.name):
+            return self._run()
+
+    def _run(self) -> ObjectResult:
         svc, name = self.svc, self.spec.name
         try:
             self.lock = self._acquire()
@@ -173,6 +189,7 @@ class ObjectRun:
                 batch_size=svc.batch_size,
                 known=self._known if self.mode == "insert" else None,
                 warn=svc.progress.say,
+                feed=self.feed,
             )
             self._estimate(ctx)
             batches = extract(ctx)
@@ -204,6 +221,7 @@ class ObjectRun:
         svc, spec = self.svc, self.spec
         table = self._table()
         for batch in batches:
+            self._check_stop()
             svc.crash.reached("batch")
             records = [r for r in batch.records if keep(r)]
             self.tally.cursors(spec, records)
@@ -229,6 +247,7 @@ class ObjectRun:
 
         def rows() -> Iterator[list[dict[str, Any]]]:
             for batch in batches:
+                self._check_stop()
                 svc.crash.reached("batch")
                 records = [r for r in batch.records if keep(r)]
                 self.tally.cursors(spec, records)
@@ -325,7 +344,11 @@ class ObjectRun:
         return None
 
     def _calls(self) -> LogStats:
-        return self.svc.requests.since(self._mark)
+        return self.svc.requests.since(self._mark, self.spec.name)
+
+    def _check_stop(self) -> None:
+        if self.stop.is_set():
+            raise RunStopped("the run stopped (another object failed fatally, or an interrupt)")
 
     def _tick(self) -> None:
         if self.lock is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal, TextIO
@@ -134,11 +135,13 @@ class Progress:
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self._width = 0
+        self._lock = threading.RLock()  # objects run on several threads
 
     def say(self, text: str) -> None:
         """A message that stays (estimates, skips, warnings)."""
-        self._clear()
-        print(text, file=self.stream, flush=True)
+        with self._lock:
+            self._clear()
+            print(text, file=self.stream, flush=True)
 
     def update(
         self, name: str, rows: int, pages: int, calls: int, throttled: int, waited: float
@@ -149,18 +152,20 @@ class Progress:
             f"{name}: {rows:,} rows, {pages:,} pages, {calls:,} {'call' if calls == 1 else 'calls'}, "
             f"{throttled:,} rate-limited, {waited:.1f}s waited"
         )
-        pad = max(0, self._width - len(text))
-        self.stream.write("\r" + text + " " * pad)
-        self.stream.flush()
-        self._width = len(text)
+        with self._lock:
+            pad = max(0, self._width - len(text))
+            self.stream.write("\r" + text + " " * pad)
+            self.stream.flush()
+            self._width = len(text)
 
     def finish(self, result: ObjectResult) -> None:
-        self._clear()
         rows = result.inserted + result.updated + result.deleted
         text = f"{result.name}: {result.status}, {rows:,} rows written, {result.api_calls:,} {'call' if result.api_calls == 1 else 'calls'}"
         if result.message:
             text += f" ({result.message})"
-        print(text, file=self.stream, flush=True)
+        with self._lock:
+            self._clear()
+            print(text, file=self.stream, flush=True)
 
     def _clear(self) -> None:
         if self.live and self._width:

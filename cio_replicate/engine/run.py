@@ -1,27 +1,38 @@
-"""A replication run: migrate, select, run each object, record the run.
+"""A replication run: migrate, select, run the objects side by side, record the run.
 
 The engine knows no HTTP (the client does) and no SQL beyond transactions
-(load and state do). One object failing does not stop the others; the run
-record says ``partial`` and the CLI exits with 4.
+(load and state do). Objects run on ``Services.workers`` threads sharing the
+client's rate limiter, the longest first (by the API calls of their last
+run), so a run uses the request budget instead of waiting on one listing at
+a time; children list their parents from the API, so no order is needed.
+One object failing does not stop the others; the run record says
+``partial`` and the CLI exits with 4. A wrong key (401) or an interrupt
+stops the run: objects still running stop at their next batch.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from .. import migrate, state
-from ..catalog import resolve_selection
+from ..catalog import ObjectSpec, resolve_selection
 from ..clock import system_clock
 from ..config import Settings
-from ..extractors.filters import parse_filters
+from ..extractors.filters import Filters, parse_filters
+from ..extractors.people import PeopleFeed, feed_pair
 from ..http import LogStats, open_client
 from ..load import Target
 from .crash import CrashPoints
 from .objects import ObjectRun, Services
 from .report import ObjectResult, Progress, RunReport
+
+Job = Callable[[], list[ObjectResult]]
 
 
 @dataclass(frozen=True)
@@ -43,32 +54,119 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
     filters = parse_filters(options.filters)
     started = svc.clock()
     t0 = time.perf_counter()
-    run_start = int(started)
     names = [spec.name for spec in selection.write]
     with svc.target.begin() as conn:
         run_id = state.start_run(conn, command="replicate", objects=names, now=started)
+        previous = {n: r.api_calls for n, r in state.last_object_runs(conn).items()}
     mark = svc.requests.snapshot()
-    results: list[ObjectResult] = []
+    stop = threading.Event()
+    plan = _Plan(svc, run_id, int(started), filters, options.full_refresh, stop)
+    jobs = plan.jobs(selection.write, previous)
     try:
-        for spec in selection.write:
-            job = ObjectRun(
-                svc,
-                spec,
-                run_id=run_id,
-                run_start=run_start,
-                filters=filters,
-                rebuild=options.full_refresh,
-            )
-            result = job.run()
-            results.append(result)
-            svc.progress.finish(result)
+        done = _run_jobs(jobs, max(1, svc.workers), stop)
     except BaseException as exc:
         _finish(svc, run_id, "failed", mark, f"{type(exc).__name__}: {exc}")
         raise
-    report = RunReport(run_id, started, svc.clock(), tuple(results), time.perf_counter() - t0)
+    order = {name: i for i, name in enumerate(names)}
+    results = tuple(sorted(done, key=lambda r: order[r.name]))
+    report = RunReport(run_id, started, svc.clock(), results, time.perf_counter() - t0)
     error = json.dumps({r.name: r.message for r in report.failed}) if report.failed else None
     _finish(svc, run_id, report.status, mark, error)
     return report
+
+
+@dataclass
+class _Plan:
+    svc: Services
+    run_id: str
+    run_start: int
+    filters: Filters
+    rebuild: bool
+    stop: threading.Event
+
+    def object_run(self, spec: ObjectSpec, feed: PeopleFeed | None = None) -> ObjectRun:
+        return ObjectRun(
+            self.svc,
+            spec,
+            run_id=self.run_id,
+            run_start=self.run_start,
+            filters=self.filters,
+            rebuild=self.rebuild,
+            stop=self.stop,
+            feed=feed,
+        )
+
+    def jobs(self, specs: Sequence[ObjectSpec], previous: dict[str, int]) -> list[Job]:
+        """One job per object (two for a shared people pass), longest first."""
+        pair = feed_pair(specs)
+        weighted: list[tuple[int, Job]] = []
+        for spec in specs:
+            if pair is not None and spec.name == pair[1].name:
+                continue  # runs inside the producer's job
+            if pair is not None and spec.name == pair[0].name:
+                producer, consumer = pair
+                cost = previous.get(producer.name, 0) + previous.get(consumer.name, 0)
+                weighted.append((cost, self._paired(producer, consumer)))
+            else:
+                weighted.append((previous.get(spec.name, 0), self._single(spec)))
+        weighted.sort(key=lambda item: -item[0])  # stable: ties keep the selection order
+        return [job for _cost, job in weighted]
+
+    def _single(self, spec: ObjectSpec) -> Job:
+        def job() -> list[ObjectResult]:
+            result = self.object_run(spec).run()
+            self.svc.progress.finish(result)
+            return [result]
+
+        return job
+
+    def _paired(self, producer: ObjectSpec, consumer: ObjectSpec) -> Job:
+        """The producer reads people once and feeds the consumer, on a thread of its own."""
+
+        def job() -> list[ObjectResult]:
+            feed = PeopleFeed()
+
+            def consume() -> ObjectResult:
+                try:
+                    return self.object_run(consumer, feed).run()
+                finally:
+                    feed.detach()  # also when it never read (skipped): the producer goes on
+
+            with ThreadPoolExecutor(1, thread_name_prefix="cio-feed") as pool:
+                waiting = pool.submit(contextvars.copy_context().run, consume)
+                try:
+                    first = self.object_run(producer, feed).run()
+                finally:
+                    feed.close(complete=False)  # no-op after a complete pass
+                self.svc.progress.finish(first)
+                second = waiting.result()
+                self.svc.progress.finish(second)
+            return [first, second]
+
+        return job
+
+
+def _run_jobs(jobs: Sequence[Job], workers: int, stop: threading.Event) -> list[ObjectResult]:
+    """Run the jobs on ``workers`` threads; the first exception stops the others and is raised."""
+    if workers == 1:
+        return [result for job in jobs for result in job()]
+    results: list[ObjectResult] = []
+    with ThreadPoolExecutor(workers, thread_name_prefix="cio-object") as pool:
+        futures: list[Future[list[ObjectResult]]] = [
+            pool.submit(contextvars.copy_context().run, job) for job in jobs
+        ]
+        try:
+            finished, _pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                if future in finished and future.exception() is not None:
+                    raise future.exception()  # type: ignore[misc]
+            results = [r for future in futures for r in future.result()]
+        except BaseException:
+            stop.set()  # running objects stop at their next batch
+            for future in futures:
+                future.cancel()
+            raise
+    return results
 
 
 def _finish(
@@ -94,6 +192,7 @@ def replicate_with_settings(settings: Settings, options: RunOptions) -> RunRepor
                 batch_size=settings.batch_size,
                 lock_wait=options.lock_wait,
                 crash=CrashPoints.from_env(),
+                workers=settings.concurrency,
             )
             return replicate(svc, options)
         finally:

@@ -7,10 +7,16 @@ compared with the ids already loaded and only new people cost attribute
 calls. Filters on Customers are pushed down to the search body (the App API's
 people filter grammar): ``email``, ``segment``/``segment_id`` and any
 attribute by equality.
+
+When a run replicates both, CustomersAttributes (which reads every person
+anyway) hands each fetched chunk of people to Customers through a
+:class:`PeopleFeed`, so people are searched and fetched once, not twice.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -113,8 +119,104 @@ def attribute_records(person: Mapping[str, Any]) -> list[Record]:
     ]
 
 
+class FeedIncomplete(Exception):
+    """The shared people pass stopped before the end (its object failed or was skipped)."""
+
+
+_COMPLETE, _INCOMPLETE = object(), object()
+
+
+class PeopleFeed:
+    """One people pass for two objects of a run, from a producer thread to a consumer thread.
+
+    The producer (CustomersAttributes) publishes each chunk of person objects
+    it fetched and closes the feed when its pass ends; the consumer
+    (Customers) reads them. The queue is short, so memory stays flat; a
+    consumer that stopped (or never started) detaches and the producer no
+    longer waits for it.
+    """
+
+    def __init__(self, depth: int = 4) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(depth)
+        self._detached = threading.Event()
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def publish(self, people: list[dict[str, Any]]) -> None:
+        self._put(people)
+
+    def close(self, *, complete: bool) -> None:
+        """End of the pass (the first call counts: later ones are no-ops)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._put(_COMPLETE if complete else _INCOMPLETE)
+
+    def detach(self) -> None:
+        self._detached.set()
+
+    def _put(self, item: object) -> None:
+        while not self._detached.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def people(self) -> Iterator[list[dict[str, Any]]]:
+        """The chunks, in order; :class:`FeedIncomplete` if the pass stopped early."""
+        while True:
+            item = self._queue.get()
+            if item is _COMPLETE:
+                return
+            if item is _INCOMPLETE:
+                raise FeedIncomplete("the shared people pass (CustomersAttributes) stopped early")
+            yield item  # type: ignore[misc]
+
+
+PRODUCER, CONSUMER = "customers_attributes", "customers"
+"""Extractor names of the feed's two ends."""
+
+
+def feed_pair(specs: Sequence[ObjectSpec]) -> tuple[ObjectSpec, ObjectSpec] | None:
+    """(producer, consumer) when both people objects are selected, else None."""
+    by_extractor = {spec.extractor: spec for spec in specs if spec.extractor}
+    if PRODUCER in by_extractor and CONSUMER in by_extractor:
+        return by_extractor[PRODUCER], by_extractor[CONSUMER]
+    return None
+
+
+def _new_people(ctx: ExtractContext, people: list[dict[str, Any]]) -> list[Record]:
+    records = [customer_record(p) for p in people]
+    if ctx.known is None or not records:
+        return records
+    loaded = ctx.known([(str(r["cio_id"]),) for r in records])
+    return [r for r in records if (str(r["cio_id"]),) not in loaded]
+
+
 def customers(ctx: ExtractContext) -> Iterator[Batch]:
-    """New people only: search everyone, fetch attributes for ids not loaded yet."""
+    """New people only: from the shared pass when there is one, else a search of its own."""
+    feed: PeopleFeed | None = ctx.feed if isinstance(ctx.feed, PeopleFeed) else None
+    if feed is None:
+        yield from _customers_alone(ctx)
+        return
+    read_any = False
+    try:
+        for people in feed.people():
+            read_any = True
+            yield Batch(_new_people(ctx, people), 0)
+    except FeedIncomplete:
+        if read_any and ctx.known is None:
+            raise  # a rebuild stages every row once: starting again would stage some twice
+        ctx.warn("Customers: the shared people pass stopped early; searching people on its own")
+        yield from _customers_alone(ctx)
+        return
+    yield Batch([], 0, done=True)
+
+
+def _customers_alone(ctx: ExtractContext) -> Iterator[Batch]:
+    """Search everyone, fetch attributes for ids not loaded yet."""
     chunk = _attribute_chunk(ctx)
     pending_pages = 0
     for ppage in people_pages(ctx, None):
@@ -130,16 +232,27 @@ def customers(ctx: ExtractContext) -> Iterator[Batch]:
 
 
 def customers_attributes(ctx: ExtractContext) -> Iterator[Batch]:
-    """Every attribute of every (selected) person, 100 people per call."""
+    """Every attribute of every (selected) person, 100 people per call; each chunk of
+    people also goes to the run's :class:`PeopleFeed`, if any."""
+    feed: PeopleFeed | None = ctx.feed if isinstance(ctx.feed, PeopleFeed) else None
     chunk = _attribute_chunk(ctx)
     pending_pages = 0
-    for ppage in people_pages(ctx, None):
-        pending_pages += 1
-        ids = list(dict.fromkeys(str(p["cio_id"]) for p in ppage.records))
-        for part in _chunks(ids, chunk):
-            records = [r for p in fetch_attributes(ctx, part) for r in attribute_records(p)]
-            yield Batch(records, pending_pages + 1)
-            pending_pages = 0
+    complete = False
+    try:
+        for ppage in people_pages(ctx, None):
+            pending_pages += 1
+            ids = list(dict.fromkeys(str(p["cio_id"]) for p in ppage.records))
+            for part in _chunks(ids, chunk):
+                people = fetch_attributes(ctx, part)
+                if feed is not None:
+                    feed.publish(people)
+                records = [r for p in people for r in attribute_records(p)]
+                yield Batch(records, pending_pages + 1)
+                pending_pages = 0
+        complete = True
+    finally:
+        if feed is not None:
+            feed.close(complete=complete)
     yield Batch([], pending_pages, done=True)
 
 

@@ -77,7 +77,10 @@ def replace_table(
     staged: Columns | None = None
     for rows in _batches(items, batch_size):
         staged = _stage(writer, conn, stage, staged, rows, path)
-    return _swap(writer, conn, stage, recorded, exists, staged)
+    if staged is None and exists:
+        writer.sync(conn, stage, None, check_existing=False)  # an empty table
+    change = _measure(writer, conn, stage, recorded, exists, staged)
+    return _swap(writer, conn, stage, recorded, exists, change)
 
 
 def replace_staged(
@@ -105,8 +108,17 @@ def replace_staged(
     for rows in _batches(items, batch_size):
         with target.begin() as conn:
             staged = _stage(writer, conn, stage, staged, rows, path)
+    if staged is None and exists:
+        with target.begin() as conn:
+            writer.sync(conn, stage, None, check_existing=False)  # an empty table
+    # The comparison reads (seconds on millions of rows) outside the write
+    # transaction: on SQLite that holds the whole database's write lock, which
+    # the run's other objects wait for. The object's lock keeps other writers
+    # away from this table and its stage meanwhile.
+    with target.connect() as conn:
+        change = _measure(writer, conn, stage, recorded, exists, staged)
     with target.begin() as conn:
-        result = _swap(writer, conn, stage, recorded, exists, staged)
+        result = _swap(writer, conn, stage, recorded, exists, change)
         finish(conn, result)
     return result
 
@@ -127,35 +139,55 @@ def _stage(
     return dict(writer.wanted)
 
 
-def _swap(
+@dataclass(frozen=True)
+class _Change:
+    result: ReplaceResult
+    swap: bool
+    """False: nothing changed (rows and columns), or nothing was ever seen."""
+
+
+def _measure(
     writer: TableWriter,
     conn: sa.Connection,
     stage: str,
     recorded: Columns,
     exists: bool,
     staged: Columns | None,
-) -> ReplaceResult:
-    """Compare the stage with the live table, then swap it in (or drop it if equal)."""
-    target, ddl = writer.target, writer.target.ddl
+) -> _Change:
+    """The stage against the live table (reads only)."""
+    if staged is None and not exists:
+        return _Change(ReplaceResult(0, 0, 0, 0), swap=False)  # nothing seen, nothing to create
+    q = writer.target.sql.quote
+    total = int(writer.target.sql.execute(conn, f"SELECT COUNT(*) FROM {q(stage)}").scalar_one())  # noqa: S608
+    if not exists:
+        return _Change(ReplaceResult(total, total, 0, 0), swap=True)
     before: Columns = dict(recorded)
-    if staged is None:
-        if not exists:
-            return ReplaceResult(0, 0, 0, 0)  # nothing seen, nothing to create
-        writer.sync(conn, stage, None, check_existing=False)  # an empty table
-    q = target.sql.quote
-    total = int(target.sql.execute(conn, f"SELECT COUNT(*) FROM {q(stage)}").scalar_one())  # noqa: S608
-    inserted, updated, deleted = total, 0, 0
-    if exists:
-        inserted, updated, deleted = _compare(writer, conn, stage, before, total)
-        unchanged_schema = all(before.get(slot) == col for slot, col in writer.wanted.items())
-        if (inserted, updated, deleted) == (0, 0, 0) and unchanged_schema:
-            # Nothing changed: keep the live table (and its rows' _cio_synced_at).
+    inserted, updated, deleted = _compare(writer, conn, stage, before, total)
+    unchanged_schema = all(before.get(slot) == col for slot, col in writer.wanted.items())
+    if (inserted, updated, deleted) == (0, 0, 0) and unchanged_schema:
+        return _Change(ReplaceResult(total, 0, 0, 0), swap=False)
+    return _Change(ReplaceResult(total, inserted, updated, deleted), swap=True)
+
+
+def _swap(
+    writer: TableWriter,
+    conn: sa.Connection,
+    stage: str,
+    recorded: Columns,
+    exists: bool,
+    change: _Change,
+) -> ReplaceResult:
+    """Swap the stage in, or drop it when nothing changed (the live table and its
+    rows' ``_cio_synced_at`` stay as they were)."""
+    ddl = writer.target.ddl
+    if not change.swap:
+        if exists:
             ddl.drop(conn, stage)
-            return ReplaceResult(total, 0, 0, 0)
+        return change.result
     ddl.swap(conn, stage, writer.name, exists)
     write_map(conn, writer.name, recorded, writer.wanted)
     writer.mark_recorded(conn)
-    return ReplaceResult(total, inserted, updated, deleted)
+    return change.result
 
 
 def _compare(

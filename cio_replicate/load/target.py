@@ -101,6 +101,12 @@ def create_target_engine(url: str | sa.URL, **kwargs: Any) -> sa.Engine:
         kwargs.setdefault("pool_pre_ping", True)
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    if backend in ("mysql", "mariadb"):
+        # Objects are written by several threads at once, into their own tables
+        # and their own rows of the shared ones (_cio_state, _cio_columns, ...):
+        # InnoDB's REPEATABLE READ gap locks made those writers deadlock (1213);
+        # READ COMMITTED (PostgreSQL's default) locks only the rows touched.
+        kwargs.setdefault("isolation_level", "READ COMMITTED")
     return configure_engine(sa.create_engine(parsed, **kwargs))
 
 

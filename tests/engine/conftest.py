@@ -34,6 +34,8 @@ class Harness:
     batch_size: int = 1000
     lookback: int = 3600
     progress: io.StringIO | None = None
+    workers: int = 4
+    """Objects at once, as the CLI does with the default concurrency."""
 
     def run(
         self,
@@ -53,6 +55,7 @@ class Harness:
             lookback=self.lookback,
             batch_size=self.batch_size,
             lock_wait=lock_wait,
+            workers=self.workers,
         )
         return replicate(
             svc,
