@@ -8,8 +8,11 @@ JSON values:
 
 - a listing: ``{"start": <next page token>, "window": [start_ts, end_ts]}``;
 - a fan-out over parents: ``{"pstart": <token of the parent page in
-  progress>, "done": [<parent keys finished in that page>], "child":
-  {"parent": <key>, "start": <token>} | None, "window": ...}``.
+  progress>, "done": [<parent keys finished in that page>], "children":
+  {<parent key>: <token of its next page>, ...}, "window": ...}``. Parents of
+  the page neither done nor in ``children`` start from their first page.
+  ``"child": {"parent": <key>, "start": <token>} | None`` (one parent in
+  progress, written by earlier versions) is still read.
 
 A resume token the API no longer accepts (400) restarts that listing from the
 beginning: records are written by key, so reading some twice is harmless,
@@ -25,12 +28,14 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from .catalog import ObjectSpec, get_object
 from .errors import ApiError, NotFoundError
 from .extractors.filters import Filters
 from .http import Page, render_path
+from .streams import interleave
 
 log = logging.getLogger("cio_replicate.extract")
 
@@ -45,6 +50,9 @@ EARLIEST = 1
 
 class Client(Protocol):
     """The part of :class:`cio_replicate.http.CioClient` extraction uses."""
+
+    concurrency: int
+    """Requests the client runs at once (``fan_out`` threads, child streams)."""
 
     def app(
         self,
@@ -225,16 +233,33 @@ def listing(ctx: ExtractContext) -> Iterator[Batch]:
     win = window(ctx)
     params = query_params(ctx, win)
     start = ctx.resume.get("start") if ctx.resume else None
+    # Newest first, no time filter: the page with the first record below the
+    # floor is the last one needed (the engine drops the older records anyway).
+    floor = ctx.floor if spec.newest_first else None
+    newest: list[int] = []  # the last cursor seen, to check the order across pages
     for _token, page in pages(ctx, spec, child_path(spec, None), params, start):
         records = [shape(spec, r, None) for r in page.records]
+        seen = newest + cursors(spec, records)
+        if floor is not None and any(a < b for a, b in zip(seen, seen[1:], strict=False)):
+            ctx.warn(f"{spec.name}: the pages are not newest first; reading all of them")
+            floor = None
+        newest = seen[-1:]
+        last = is_last(page) or (floor is not None and bool(seen) and seen[-1] < floor)
         records = [r for r in records if ctx.filters.keep(spec.name, r)]
-        last = is_last(page)
         yield Batch(
             records,
             pages=1,
             resume=None if last else {"start": page.next, "window": win},
             done=last,
         )
+        if last:
+            return
+
+
+def cursors(spec: ObjectSpec, records: Sequence[Record]) -> list[int]:
+    """The records' cursor values, in page order (records without one left out)."""
+    values = (r.get(spec.cursor or "") for r in records)
+    return [int(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
 
 
 # --- a child object: one listing per parent -----------------------------------
@@ -301,18 +326,13 @@ def synthetic_parents(ctx: ExtractContext, parent: ObjectSpec) -> list[Record] |
 
 
 def fetch_children(ctx: ExtractContext, parent: Mapping[str, Any]) -> tuple[list[Record], int]:
-    """All child records of one parent (all pages); a vanished parent is skipped."""
-    spec = ctx.spec
-    params = query_params(ctx, window(ctx))
+    """All child records of one parent (all pages) and the pages read."""
     records: list[Record] = []
     count = 0
-    try:
-        for _token, page in pages(ctx, spec, child_path(spec, parent), params, None):
-            count += 1
-            records.extend(shape(spec, r, parent) for r in page.records)
-    except NotFoundError:
-        ctx.warn(f"{spec.name}: {child_path(spec, parent)} answered 404 (parent gone); skipped")
-    return [r for r in records if ctx.filters.keep(spec.name, r)], count
+    for page_records, pages_read, _next in _child_pages(ctx, parent, None):
+        records.extend(page_records)
+        count += pages_read
+    return records, count
 
 
 def fan_out(ctx: ExtractContext) -> Iterator[Batch]:
@@ -320,8 +340,9 @@ def fan_out(ctx: ExtractContext) -> Iterator[Batch]:
 
     Per-person and single-page children are fetched concurrently
     (``client.fan_out``) and committed in batches; paginated children of a few
-    big parents (message lists) are streamed page by page, so a parent with a
-    million messages never sits in memory and a kill resumes inside it.
+    big parents (message lists) are streamed page by page, up to
+    ``client.concurrency`` parents at once, so a parent with a million messages
+    never sits in memory and a kill resumes inside it.
     """
     spec = ctx.spec
     parent = get_object(spec.parent or "")
@@ -331,22 +352,25 @@ def fan_out(ctx: ExtractContext) -> Iterator[Batch]:
     first = True
     for ppage in parent_pages(ctx, parent, resume.get("pstart")):
         done: set[str] = set(resume.get("done") or []) if first else set()
-        child_resume = resume.get("child") if first else None
-        first = False
         todo = [p for p in ppage.records if key_of(p, parent.key) not in done]
-
-        def position(
-            child: Mapping[str, Any] | None, done: set[str] = done, pstart: str | None = ppage.token
-        ) -> dict[str, Any]:
-            return {"pstart": pstart, "done": sorted(done), "child": child, "window": win}
-
+        keys = {key_of(p, parent.key) for p in todo}
+        children = {k: t for k, t in in_progress(resume).items() if k in keys} if first else {}
+        first = False
+        at = {"pstart": ppage.token, "window": win}
         if stream:
-            for p in todo:
-                pkey = key_of(p, parent.key)
-                start = None
-                if child_resume and child_resume.get("parent") == pkey:
-                    start = child_resume.get("start")
-                yield from _stream_parent(ctx, p, pkey, start, done, position)
+            sources = [
+                (k, partial(_child_pages, ctx, p, children.get(k)))
+                for k, p in ((key_of(p, parent.key), p) for p in todo)
+            ]
+            for pkey, (records, count, following) in interleave(sources, stream_width(ctx)):
+                if following is None:
+                    done.add(pkey)
+                    children.pop(pkey, None)
+                else:
+                    children[pkey] = following
+                yield Batch(
+                    records, count, {**at, "done": sorted(done), "children": dict(children)}
+                )
         else:
             buffer: list[Record] = []
             pages_in_buffer = 0
@@ -356,21 +380,43 @@ def fan_out(ctx: ExtractContext) -> Iterator[Batch]:
                 pages_in_buffer += count
                 done.add(key_of(p, parent.key))
                 if len(buffer) >= ctx.batch_size:
-                    yield Batch(buffer, pages_in_buffer, position(None))
+                    yield Batch(
+                        buffer, pages_in_buffer, {**at, "done": sorted(done), "children": {}}
+                    )
                     buffer, pages_in_buffer = [], 0
             if buffer or pages_in_buffer:
-                yield Batch(buffer, pages_in_buffer, position(None))
+                yield Batch(buffer, pages_in_buffer, {**at, "done": sorted(done), "children": {}})
     yield Batch([], 0, None, done=True)
 
 
-def _stream_parent(
-    ctx: ExtractContext,
-    parent: Mapping[str, Any],
-    pkey: str,
-    start: str | None,
-    done: set[str],
-    position: Callable[[Mapping[str, Any] | None], dict[str, Any]],
-) -> Iterator[Batch]:
+STREAM_RECORDS = 10_000
+"""Records the child streams may hold at once (up to 3 pages each: one being read,
+two queued): objects with big pages (segment memberships: 30,000) stream one parent."""
+
+
+def stream_width(ctx: ExtractContext) -> int:
+    """Parents streamed at once: the client's concurrency, within :data:`STREAM_RECORDS`."""
+    concurrency = int(getattr(ctx.client, "concurrency", 1))
+    return max(1, min(concurrency, STREAM_RECORDS // (3 * (ctx.page_size() or 100))))
+
+
+def in_progress(resume: Resume) -> dict[str, str]:
+    """Parents read part way, ``{key: next token}`` (earlier versions' ``child`` too)."""
+    children = {str(k): str(t) for k, t in (resume.get("children") or {}).items() if t}
+    old = resume.get("child")
+    if isinstance(old, Mapping) and old.get("parent") is not None and old.get("start"):
+        children.setdefault(str(old["parent"]), str(old["start"]))
+    return children
+
+
+ChildPage = tuple[list[Record], int, str | None]
+"""One page of a parent's children: records, pages read, next token (None: parent done)."""
+
+
+def _child_pages(
+    ctx: ExtractContext, parent: Mapping[str, Any], start: str | None
+) -> Iterator[ChildPage]:
+    """One parent's children page by page, from ``start``; a vanished parent is skipped."""
     spec = ctx.spec
     path = child_path(spec, parent)
     params = query_params(ctx, window(ctx))
@@ -378,12 +424,7 @@ def _stream_parent(
         for _token, page in pages(ctx, spec, path, params, start):
             records = [shape(spec, r, parent) for r in page.records]
             records = [r for r in records if ctx.filters.keep(spec.name, r)]
-            if is_last(page):
-                done.add(pkey)
-                yield Batch(records, 1, position(None))
-            else:
-                yield Batch(records, 1, position({"parent": pkey, "start": page.next}))
+            yield records, 1, None if is_last(page) else page.next
     except NotFoundError:
         ctx.warn(f"{spec.name}: {path} answered 404 (parent gone); skipped")
-        done.add(pkey)
-        yield Batch([], 0, position(None))
+        yield [], 0, None

@@ -129,6 +129,9 @@ def _paging(spec: ObjectSpec) -> list[str]:
         problems.append(f"{spec.name}: unknown extractor {spec.extractor!r}")
     if spec.extractor is None and (spec.envelope is None or spec.method != "GET"):
         problems.append(f"{spec.name}: a regular extraction needs a GET with an envelope")
+    plain = spec.paginated and spec.cursor and spec.parent is None and spec.extractor is None
+    if spec.newest_first and not plain:
+        problems.append(f"{spec.name}: newest_first needs a paginated listing with a cursor")
     return problems
 
 

@@ -56,7 +56,9 @@ class ObjectSpec:
     records do not carry it. ``rename`` (API field -> column) applies before
     keys are read, e.g. a person's segment ``id`` becomes ``segment_id``.
     ``page_size`` None on a paginated object means the endpoint accepts only
-    ``start`` (no limit parameter).
+    ``start`` (no limit parameter). ``newest_first``: the listing is documented
+    newest first by ``cursor`` and takes no time filter, so a run with a read
+    floor stops after the first page that reaches below it.
     """
 
     name: str
@@ -84,6 +86,7 @@ class ObjectSpec:
     dml: frozenset[Dml] = frozenset()
     extractor: str | None = None
     pushdown: tuple[Pushdown, ...] = ()
+    newest_first: bool = False
 
     def __hash__(self) -> int:
         return hash(self.name)

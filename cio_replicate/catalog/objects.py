@@ -374,6 +374,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
             Pushdown("name", "query", "name", "event or attribute name"),
             Pushdown("customer_id", "query", "customer_id", "one person (id)"),
         ),
+        newest_first=True,  # no time filter, newest first (peers.md section 0: early stop)
         description="Workspace activity log; the API guarantees the last 30 days only.",
     ),
     ObjectSpec(
