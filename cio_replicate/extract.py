@@ -35,6 +35,7 @@ from .catalog import ObjectSpec, get_object
 from .errors import ApiError, NotFoundError
 from .extractors.filters import Filters
 from .http import Page, render_path
+from .listings import ListingCache
 from .streams import interleave
 
 log = logging.getLogger("cio_replicate.extract")
@@ -109,6 +110,8 @@ class ExtractContext:
     feed: Any = None
     """A people pass shared with another object of the run
     (:class:`cio_replicate.extractors.people.PeopleFeed`), or None."""
+    listings: ListingCache | None = None
+    """The run's small top-level listings, read once (parents of several objects)."""
 
     def page_size(self, spec: ObjectSpec | None = None) -> int | None:
         """Records per request: the object's maximum, at most one batch for objects
@@ -198,7 +201,26 @@ def pages(
 ) -> Iterator[tuple[str | None, Page]]:
     """``(token of this page, page)``; a resume token the API rejects restarts once.
 
-    ``page_size`` defaults to :meth:`ExtractContext.page_size`."""
+    ``page_size`` defaults to :meth:`ExtractContext.page_size`. A top-level
+    listing without a time window is read once per run (:mod:`cio_replicate.listings`)."""
+    size = page_size if page_size is not None else ctx.page_size(spec)
+    plain = spec.parent is None and spec.extractor is None and spec.since_param is None
+    if ctx.listings is not None and plain and not start and not spec.newest_first:
+        body = json.dumps(spec.body, sort_keys=True, default=str)
+        key = (spec.method, path, json.dumps(dict(params), sort_keys=True, default=str), body, size)
+        fetch = partial(_pages, ctx, spec, path, params, None, size)
+        return ctx.listings.read(key, fetch, lambda item: item[1].records)
+    return _pages(ctx, spec, path, params, start, size)
+
+
+def _pages(
+    ctx: ExtractContext,
+    spec: ObjectSpec,
+    path: str,
+    params: Mapping[str, Any],
+    start: str | None,
+    page_size: int | None,
+) -> Iterator[tuple[str | None, Page]]:
     first = dict(params)
     if start:
         first["start"] = start
@@ -210,7 +232,7 @@ def pages(
             envelope=spec.envelope,
             params=first,
             json=dict(spec.body) if spec.body is not None else None,
-            page_size=page_size if page_size is not None else ctx.page_size(spec),
+            page_size=page_size,
         ):
             yield token, page
             token = page.next
@@ -218,7 +240,7 @@ def pages(
         if not start or token != start or exc.status != 400:
             raise
         ctx.warn(f"{spec.name}: the saved page token was refused ({exc}); reading from the start")
-        yield from pages(ctx, spec, path, params, None, page_size)
+        yield from _pages(ctx, spec, path, params, None, page_size)
 
 
 def is_last(page: Page) -> bool:

@@ -32,6 +32,7 @@ from ..extract import Batch, Client, ExtractContext, Record, extract
 from ..extractors.filters import Filters
 from ..extractors.people import PeopleFeed, count_people
 from ..http import LogStats, RequestLog
+from ..listings import ListingCache
 from ..load import ReplaceResult, TableWriter, Target
 from ..logs import redact
 from .crash import CrashPoints
@@ -133,6 +134,7 @@ class ObjectRun:
         rebuild: bool,
         stop: threading.Event | None = None,
         feed: PeopleFeed | None = None,
+        listings: ListingCache | None = None,
     ) -> None:
         self.svc = svc
         self.spec = spec
@@ -145,6 +147,7 @@ class ObjectRun:
         self.tally = Tally()
         self.stop = stop or threading.Event()
         self.feed = feed
+        self.listings = listings
         self._mark = svc.requests.snapshot(spec.name)
         self._t0 = time.perf_counter()
         self.lock: state.ObjectLock | None = None
@@ -190,6 +193,7 @@ class ObjectRun:
                 known=self._known if self.mode == "insert" else None,
                 warn=svc.progress.say,
                 feed=self.feed,
+                listings=self.listings,
             )
             self._estimate(ctx)
             batches = extract(ctx)

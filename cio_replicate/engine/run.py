@@ -27,6 +27,7 @@ from ..config import Settings
 from ..extractors.filters import Filters, parse_filters
 from ..extractors.people import PeopleFeed, feed_pair
 from ..http import LogStats, open_client
+from ..listings import ListingCache
 from ..load import Target
 from .crash import CrashPoints
 from .objects import ObjectRun, Services
@@ -60,7 +61,7 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
         previous = {n: r.api_calls for n, r in state.last_object_runs(conn).items()}
     mark = svc.requests.snapshot()
     stop = threading.Event()
-    plan = _Plan(svc, run_id, int(started), filters, options.full_refresh, stop)
+    plan = _Plan(svc, run_id, int(started), filters, options.full_refresh, stop, ListingCache())
     jobs = plan.jobs(selection.write, previous)
     try:
         done = _run_jobs(jobs, max(1, svc.workers), stop)
@@ -83,6 +84,8 @@ class _Plan:
     filters: Filters
     rebuild: bool
     stop: threading.Event
+    listings: ListingCache
+    """Small top-level listings shared by the run's objects (parents are listed once)."""
 
     def object_run(self, spec: ObjectSpec, feed: PeopleFeed | None = None) -> ObjectRun:
         return ObjectRun(
@@ -94,6 +97,7 @@ class _Plan:
             rebuild=self.rebuild,
             stop=self.stop,
             feed=feed,
+            listings=self.listings,
         )
 
     def jobs(self, specs: Sequence[ObjectSpec], previous: dict[str, int]) -> list[Job]:
