@@ -252,6 +252,8 @@ class SqlWriter:
         )
         cols = ", ".join(_pg_ident(n) for n in shape.names)
         with raw.cursor() as cur, cur.copy(f"COPY {_pg_ident(stage)} ({cols}) FROM STDIN") as copy:
+            # Known types: psycopg picks each column's dumper once, not per value.
+            copy.set_types([_COPY_TYPES[logical] for _, logical in shape.columns])
             for values in data:
                 copy.write_row(values)
         names = ", ".join(self.quote(n) for n in shape.names)
@@ -273,6 +275,19 @@ def _found_rows(conn: sa.Connection) -> bool:
     """Does this MySQL connection report matched (not changed) rows? SQLAlchemy sets it."""
     flag = getattr(conn.connection.driver_connection, "client_flag", 0)
     return bool(int(flag) & 2)  # pymysql.constants.CLIENT.FOUND_ROWS
+
+
+_COPY_TYPES: dict[str, str] = {
+    "bool": "bool",
+    "int": "int8",
+    "float": "float8",
+    "timestamp": "timestamptz",
+    "json": "text",  # already JSON text (converter): the server parses it into jsonb
+    "text": "text",
+    "raw": "text",
+}
+"""psycopg types of the values COPY sends, by logical type (text COPY: the server
+parses each column by its own type)."""
 
 
 def _pg_ident(name: str) -> str:
