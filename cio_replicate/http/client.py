@@ -26,7 +26,7 @@ from ..config import REGION_URLS, Settings
 from ..errors import ApiError, ConfigError, ConnectionFailedError, RetryExhaustedError
 from ..logs import redact, register_secret
 from .pagination import Page, paginate
-from .ratelimit import LIMITERS, Clock, LimiterRegistry, Sleep
+from .ratelimit import LIMITERS, Clock, LimiterRegistry, RateLimiter, Sleep
 from .requestlog import Api, LogEntry, RequestLog
 from .responses import Endpoint, api_detail, error_for
 from .retry import RetryPolicy, classify, parse_retry_after
@@ -195,6 +195,10 @@ class CioClient:
                 for future in pending:
                     future.cancel()
 
+    def limiter(self, budget: str) -> RateLimiter:
+        """The rate limiter of one budget (``app``, ``track``, ``send``, ...) at its rate."""
+        return self._limiters.get(budget, self._rates[budget])
+
     def request(
         self,
         api: Api,
@@ -223,8 +227,7 @@ class CioClient:
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS or (api == "app" and path in READ_POSTS)
-        budget = budget_for(api, method, path)
-        limiter = self._limiters.get(budget, self._rates[budget])
+        limiter = self.limiter(budget_for(api, method, path))
         waited = 0.0
         attempt = 0
         while True:
