@@ -18,6 +18,7 @@ serve the same data, which the engine's time includes.
 from __future__ import annotations
 
 import io
+import os
 import time
 from dataclasses import asdict
 from typing import Any
@@ -38,6 +39,10 @@ from .proc import Params, measure
 OFF = 1e6  # requests/s: the rate limiter is effectively off
 
 
+CONCURRENCY_ENV = "CIO_BENCH_CONCURRENCY"
+"""Objects (and requests per object) at once in the replication runs; default: the tool's."""
+
+
 def _settings(url: str, scale: str, seed: int, rate: float) -> Settings:
     flags: dict[str, object] = {
         "target_url": url,
@@ -46,6 +51,8 @@ def _settings(url: str, scale: str, seed: int, rate: float) -> Settings:
         "sandbox_scale": scale,
         "sandbox_seed": seed,
     }
+    if os.environ.get(CONCURRENCY_ENV):  # e.g. 1: the run one object at a time, for comparison
+        flags["concurrency"] = int(os.environ[CONCURRENCY_ENV])
     return load_settings(None, env={}, flags=flags)
 
 

@@ -16,6 +16,7 @@ pooled connections before use; MySQL sessions use utf8mb4 and strict mode.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -177,6 +178,12 @@ class Target:
         self.clock = clock
         self.sql = SqlWriter(self.dialect, self.engine.dialect)
         self.ddl = Ddl(self.dialect, self.engine.dialect, self.sql)
+        # SQLite has one writer at a time: this process's threads queue here and
+        # start as soon as the previous one commits, instead of sleeping in
+        # SQLite's busy handler (steps of up to 100 ms) and polling.
+        self._writer: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     def __repr__(self) -> str:
         return f"Target({self.engine.url!r})"  # the URL's repr masks the password
@@ -188,7 +195,7 @@ class Target:
         On SQLite this is ``BEGIN IMMEDIATE`` (``engine.begin()`` gives a deferred
         one): use it for every transaction that writes.
         """
-        with self.engine.connect() as conn:
+        with self._writer, self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
