@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..extract import Batch, ExtractContext, fan_out
+from ..children import fan_out
+from ..extract import Batch, ExtractContext
 
 
 def segment_memberships(ctx: ExtractContext) -> Iterator[Batch]:

@@ -16,8 +16,9 @@ from dataclasses import replace
 from typing import Any
 
 from ..catalog import get_object
+from ..children import parent_pages
 from ..errors import NotFoundError
-from ..extract import Batch, ExtractContext, Record, child_path, pages, parent_pages
+from ..extract import Batch, ExtractContext, Record, child_path, pages
 from ..http import render_path
 
 

@@ -22,7 +22,8 @@ from dataclasses import replace
 from typing import Any
 
 from ..catalog import ALL_PEOPLE_FILTER, ATTRIBUTE_BATCH, ObjectSpec, get_object
-from ..extract import Batch, ExtractContext, ParentPage, Record, pages
+from ..children import ParentPage
+from ..extract import Batch, ExtractContext, Record, pages
 
 SEARCH_PAGE = 1000
 """People per search page: the documented maximum (ids only, so memory stays small)."""
