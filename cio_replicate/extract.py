@@ -25,13 +25,16 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .catalog import ObjectSpec
 from .errors import ApiError
 from .extractors.filters import Filters
 from .http import Page, render_path
 from .listings import ListingCache
+
+if TYPE_CHECKING:
+    from .extractors.people import PeopleFeed
 
 log = logging.getLogger("cio_replicate.extract")
 
@@ -102,9 +105,8 @@ class ExtractContext:
     batch_size: int = 1000
     known: KnownKeys | None = None
     warn: Callable[[str], None] = log.warning
-    feed: Any = None
-    """A people pass shared with another object of the run
-    (:class:`cio_replicate.extractors.people.PeopleFeed`), or None."""
+    feed: PeopleFeed | None = None
+    """A people pass shared with another object of the run, or None."""
     listings: ListingCache | None = None
     """The run's small top-level listings, read once (parents of several objects)."""
 

@@ -63,7 +63,7 @@ class ListingCache:
                         entry.too_big, rest = True, source
                         break
                 else:
-                    entry.pages = list(read)
+                    entry.pages = read
         if rest is not None:  # this reader found it too big: stream on
             yield from read
             yield from rest

@@ -107,13 +107,7 @@ def _pump(
     """One stream's thread: its items into the queue, then an end (or failure) mark."""
 
     def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                box.put((key, item), timeout=POLL)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return offer(box, (key, item), stop)
 
     try:
         iterator = start()
@@ -129,6 +123,17 @@ def _pump(
         put(_Failed(exc))
         return
     put(_End())
+
+
+def offer(box: queue.Queue[T], item: T, stop: threading.Event) -> bool:
+    """Put ``item`` once there is room; False if ``stop`` was set first (item dropped)."""
+    while not stop.is_set():
+        try:
+            box.put(item, timeout=POLL)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _drain(box: queue.Queue[Any]) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from ..catalog import ALL_PEOPLE_FILTER, ATTRIBUTE_BATCH, ObjectSpec, get_object
 from ..children import ParentPage
 from ..extract import Batch, ExtractContext, Record, pages
+from ..streams import offer
 
 SEARCH_PAGE = 1000
 """People per search page: the documented maximum (ids only, so memory stays small)."""
@@ -158,12 +159,7 @@ class PeopleFeed:
         self._detached.set()
 
     def _put(self, item: object) -> None:
-        while not self._detached.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return
-            except queue.Full:
-                continue
+        offer(self._queue, item, self._detached)  # dropped once the consumer is gone
 
     def people(self) -> Iterator[list[dict[str, Any]]]:
         """The chunks, in order; :class:`FeedIncomplete` if the pass stopped early."""
@@ -198,7 +194,7 @@ def _new_people(ctx: ExtractContext, people: list[dict[str, Any]]) -> list[Recor
 
 def customers(ctx: ExtractContext) -> Iterator[Batch]:
     """New people only: from the shared pass when there is one, else a search of its own."""
-    feed: PeopleFeed | None = ctx.feed if isinstance(ctx.feed, PeopleFeed) else None
+    feed = ctx.feed
     if feed is None:
         yield from _customers_alone(ctx)
         return
@@ -235,7 +231,7 @@ def _customers_alone(ctx: ExtractContext) -> Iterator[Batch]:
 def customers_attributes(ctx: ExtractContext) -> Iterator[Batch]:
     """Every attribute of every (selected) person, 100 people per call; each chunk of
     people also goes to the run's :class:`PeopleFeed`, if any."""
-    feed: PeopleFeed | None = ctx.feed if isinstance(ctx.feed, PeopleFeed) else None
+    feed = ctx.feed
     chunk = _attribute_chunk(ctx)
     pending_pages = 0
     complete = False
