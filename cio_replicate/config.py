@@ -18,8 +18,11 @@ from typing import Any, Literal
 
 from sqlalchemy.engine import make_url
 
+from .envnames import check_environment
+from .envnames import env_name as env_name
 from .errors import ConfigError
 from .logs import MASK, redact, register_secret
+from .safety import check_plain_http, check_source_settings, resolve_source
 
 Source = Literal["customerio", "sandbox"]
 Region = Literal["us", "eu"]
@@ -80,6 +83,7 @@ class Settings:
     track_rate_limit: float = 30.0
     transactional_rate_limit: float = 100.0
     allow_unsafe_rate_limit: bool = False
+    allow_insecure_http: bool = False
     concurrency: int = 4
     timeout: float = 60.0
     max_retry_wait: float = 120.0
@@ -221,6 +225,7 @@ PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "track_rate_limit": _rate,
         "transactional_rate_limit": _rate,
         "allow_unsafe_rate_limit": _bool,
+        "allow_insecure_http": _bool,
         "concurrency": _number(int, 1, 64),
         "timeout": _number(float, 0.1, 3600),
         "max_retry_wait": _number(float, 0, 86400),
@@ -233,11 +238,6 @@ PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
 """Every configurable key (= Settings field) and its parser."""
 
 SECRET_KEYS = frozenset({"app_api_key", "track_api_key"})
-
-
-def env_name(key: str) -> str:
-    """The environment variable for a key: CIO_ + the key in upper case."""
-    return "CIO_" + key.upper()
 
 
 def flag_name(key: str) -> str:
@@ -298,17 +298,22 @@ def load_settings(
     config_path: str | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, object] | None = None,
+    *,
+    needs_source: bool = True,
 ) -> Settings:
     """Parse the configuration once: flag > environment > file > default.
 
     ``flags`` maps Settings field names to values; None means "not given".
-    Empty environment variables count as unset. Raises ConfigError (exit 2).
+    Empty environment variables count as unset. ``needs_source=False`` (commands
+    that only use the target) skips the checks of the source's credentials.
+    Raises ConfigError (exit 2).
     """
     env = os.environ if env is None else env
     flags = flags or {}
     unknown_flags = sorted(set(flags) - set(PARSERS))
     if unknown_flags:
         raise ConfigError(f"unknown setting(s) {', '.join(unknown_flags)}", key=unknown_flags[0])
+    check_environment(env, {key: env_name(key) for key in PARSERS})
     config_path = config_path or env.get("CIO_CONFIG") or None
     file_values = read_file(config_path, env) if config_path else {}
 
@@ -329,10 +334,12 @@ def load_settings(
             reason = "must be a non-empty string" if key in SECRET_KEYS else str(exc)
             raise ConfigError(reason, key=key, source=origin) from None
     origins = {key: origin for key, (_, origin) in raw.items()}
-    return _assemble(values, origins)
+    return _assemble(values, origins, config_path, needs_source)
 
 
-def _assemble(values: dict[str, Any], origins: dict[str, str]) -> Settings:
+def _assemble(
+    values: dict[str, Any], origins: dict[str, str], config_path: str | None, needs_source: bool
+) -> Settings:
     def where(key: str) -> str:
         return origins.get(key, "default")
 
@@ -345,25 +352,10 @@ def _assemble(values: dict[str, Any], origins: dict[str, str]) -> Settings:
                 key=key,
                 source=where(key),
             )
-
-    has_credentials = any(k in values for k in ("app_api_key", "track_api_key", "site_id"))
-    source = values.get("source") or ("customerio" if has_credentials else "sandbox")
-    if "source" not in origins:
-        origins["source"] = "default" if source == "sandbox" else "credentials present"
-    if source == "customerio":
-        if "app_api_key" not in values:
-            raise ConfigError(
-                f"source is customerio ({where('source')}) but no App API key is configured: "
-                f"set {env_name('app_api_key')} or app_api_key in the config file",
-                key="app_api_key",
-            )
-        if ("track_api_key" in values) != ("site_id" in values):
-            missing = "site_id" if "site_id" not in values else "track_api_key"
-            raise ConfigError(
-                f"the Track API needs both site_id and track_api_key; set {env_name(missing)} "
-                f"or {missing} in the config file",
-                key=missing,
-            )
+    check_plain_http(values, origins)
+    source = resolve_source(values, origins, config_path)
+    if needs_source:
+        check_source_settings(source, values, origins)
 
     region = values.get("region", "us")
     app_default, track_default = REGION_URLS[region]

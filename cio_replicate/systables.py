@@ -81,3 +81,18 @@ locks = sa.Table(
     sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Which workspace the data in this database came from: one row (id 1), written
+# by the first replication run and checked by every later one, so that the
+# sandbox never writes into a real workspace's copy (nor the reverse) unless
+# forced. No secrets: kind, region, site id (or sandbox scale), API base URL.
+source = sa.Table(
+    "_cio_source",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # sandbox|customerio
+    sa.Column("region", sa.String(8), nullable=False),
+    sa.Column("workspace", sa.String(255), nullable=True),
+    sa.Column("api_url", sa.String(255), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)

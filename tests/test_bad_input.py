@@ -53,6 +53,7 @@ def test_an_unreachable_target_is_one_line_naming_the_setting(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)  # import writes its rejects file in the working folder
+    monkeypatch.setenv("CIO_SOURCE", "sandbox")  # a target alone no longer implies the sandbox
     assert main([*args, "--target-url", UNREACHABLE]) == 1
     line = _one_line_error(capsys)
     assert "cannot use target postgresql+psycopg://postgres:***@127.0.0.1:1/test" in line
@@ -64,7 +65,7 @@ def test_a_target_sqlite_file_in_a_missing_folder_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path}/no/such/folder/x.db"
-    assert main(["replicate", "Segments", "--target-url", url]) == 1
+    assert main(["replicate", "Segments", "--source", "sandbox", "--target-url", url]) == 1
     line = _one_line_error(capsys)
     assert f"cannot use target {url}: unable to open database file" in line
 
@@ -88,7 +89,7 @@ def test_a_target_url_of_an_unsupported_database_is_a_config_error(
 
 def test_an_encoded_password_is_masked_in_the_settings_repr() -> None:
     url = "postgresql+psycopg://u:p%40ss%2Fw0rd@127.0.0.1:1/db"
-    settings = load_settings(None, env={"CIO_TARGET_URL": url})
+    settings = load_settings(None, env={"CIO_TARGET_URL": url, "CIO_SOURCE": "sandbox"})
     shown = repr(settings) + str(settings)
     assert "p%40ss%2Fw0rd" not in shown and "p@ss/w0rd" not in shown
     assert "postgresql+psycopg://u:***@127.0.0.1:1/db" in shown

@@ -122,6 +122,9 @@ def test_an_unreachable_host_exits_1_with_a_clear_message(
 def test_with_nothing_configured_check_runs_against_the_built_in_sandbox(
     clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(capsys, "check", "--sandbox-scale", "tiny")
+    code, out, err = run(capsys, "check", "--sandbox-scale", "tiny")
     assert code == 0
-    assert "source: sandbox" in out and "https://api.customer.io  ok" in out
+    assert err.splitlines()[0].startswith("using source: sandbox, simulated")
+    # it says where it really talks to: no Customer.io host it never called (issue 10)
+    assert "App API:   sandbox (simulated, in-process)  ok" in out
+    assert "customer.io" not in out

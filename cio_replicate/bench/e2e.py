@@ -45,6 +45,7 @@ CONCURRENCY_ENV = "CIO_BENCH_CONCURRENCY"
 
 def _settings(url: str, scale: str, seed: int, rate: float) -> Settings:
     flags: dict[str, object] = {
+        "source": "sandbox",  # with a target set, the sandbox must be asked for
         "target_url": url,
         "rate_limit": rate,
         "allow_unsafe_rate_limit": rate > 10,

@@ -63,7 +63,7 @@ def db_upgrade(ctx: click.Context, /, **flags: object) -> None:
     Safe to run at any time and from several processes at once: it only ever
     touches cio-replicate's own _cio_* tables, never replicated data.
     """
-    url = load_cli_settings(ctx, flags).target_url
+    url = load_cli_settings(ctx, flags, needs_source=False).target_url
     with target_engine(url) as engine:
         before = current_revision(engine)
         after = upgrade(engine)
@@ -156,7 +156,7 @@ STATUS_HEADERS = (
 @click.pass_context
 def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
     """Per object: watermark, rows, last run, last error and who holds its lock."""
-    url = load_cli_settings(ctx, flags).target_url
+    url = load_cli_settings(ctx, flags, needs_source=False).target_url
     if (missing := _missing_sqlite_file(url)) is not None:
         raise UsageError(f"no database at {missing}: check --target-url / CIO_TARGET_URL")
     with target_engine(url) as engine:
@@ -222,7 +222,7 @@ def objects(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
     if not as_json:
         click.echo(catalog_text())
         return
-    maps = _column_maps(load_cli_settings(ctx, flags).target_url)
+    maps = _column_maps(load_cli_settings(ctx, flags, needs_source=False).target_url)
     items = []
     for spec in CATALOG:
         item = spec_json(spec)

@@ -14,7 +14,10 @@ from ..config import Settings
 from ..errors import CioReplicateError
 from ..http import CioClient, open_client
 from ..logs import redact
+from .context import announce
 from .options import load_cli_settings, settings_options
+
+IN_PROCESS = "sandbox (simulated, in-process)"
 
 
 @click.command("check")
@@ -26,15 +29,16 @@ def check(ctx: click.Context, /, **flags: object) -> None:
     """Verify the App API key and the Track credentials (site id + tracking key).
 
     Calls GET /v1/workspaces (App API) and GET /api/v1/accounts/region (Track
-    API), then prints the region, the workspace and the base URLs used.
+    API), then prints the region, the workspace and the base URLs used (for the
+    built-in sandbox: that it is simulated, in-process).
     """
     settings = load_cli_settings(ctx, flags)
+    announce(ctx, settings)
     failures: list[CioReplicateError] = []
-    click.echo(_describe_source(settings))
     with open_client(settings) as client:
         workspaces = _check_app(client, failures)
         environment_id = _check_track(client, settings, failures)
-    _echo_workspace(workspaces, environment_id)
+    _echo_workspace(workspaces, environment_id, settings.region)
     if failures:
         worst = max(failures, key=lambda exc: exc.exit_code)
         for other in failures:
@@ -44,17 +48,13 @@ def check(ctx: click.Context, /, **flags: object) -> None:
     click.echo("ok: credentials verified")
 
 
-def _describe_source(settings: Settings) -> str:
-    if settings.source == "sandbox":
-        return (
-            f"source: sandbox (built-in simulated workspace, in-process, no network; scale "
-            f"{settings.sandbox_scale}, seed {settings.sandbox_seed}); region: {settings.region}"
-        )
-    return f"source: {settings.source}; region: {settings.region}"
+def _base(client: CioClient, base_url: str) -> str:
+    """The base URL requests go to, or the in-process sandbox (which has none)."""
+    return IN_PROCESS if client.sandbox is not None else base_url
 
 
 def _check_app(client: CioClient, failures: list[CioReplicateError]) -> list[dict[str, Any]]:
-    base = client.app_endpoint.base_url
+    base = _base(client, client.app_endpoint.base_url)
     try:
         body = client.app("GET", "/v1/workspaces")
     except CioReplicateError as exc:
@@ -70,7 +70,7 @@ def _check_app(client: CioClient, failures: list[CioReplicateError]) -> list[dic
 def _check_track(
     client: CioClient, settings: Settings, failures: list[CioReplicateError]
 ) -> object:
-    base = client.track_endpoint.base_url
+    base = _base(client, client.track_endpoint.base_url)
     if settings.source == "customerio" and settings.track_api_key is None:
         click.echo(f"Track API: {base}  not configured (set CIO_SITE_ID and CIO_TRACK_API_KEY)")
         return None
@@ -92,16 +92,20 @@ def _check_track(
     return body.get("environment_id")
 
 
-def _echo_workspace(workspaces: list[dict[str, Any]], environment_id: object) -> None:
+def _echo_workspace(workspaces: list[dict[str, Any]], environment_id: object, region: str) -> None:
     chosen = [w for w in workspaces if environment_id is not None and w.get("id") == environment_id]
     if chosen or len(workspaces) == 1:
         workspace = (chosen or workspaces)[0]
-        click.echo(f"workspace: {workspace.get('name')} (id {workspace.get('id')})")
+        click.echo(
+            f"workspace: {workspace.get('name')} (id {workspace.get('id')}); region: {region}"
+        )
     elif workspaces:
         names = ", ".join(f"{w.get('name')} (id {w.get('id')})" for w in workspaces)
-        click.echo(f"workspaces visible to the App API key: {names}")
+        click.echo(f"workspaces visible to the App API key: {names}; region: {region}")
     elif environment_id is not None:
-        click.echo(f"workspace: id {environment_id}")
+        click.echo(f"workspace: id {environment_id}; region: {region}")
+    else:
+        click.echo(f"region: {region}")
 
 
 COMMANDS: list[click.Command] = [check]

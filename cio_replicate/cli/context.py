@@ -1,8 +1,16 @@
-"""State shared by every command: the global flags."""
+"""State shared by every command: the global flags, and the "what am I using" line."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+
+import click
+
+from ..config import Settings, masked_url
+
+log = logging.getLogger("cio_replicate.cli.using")
+log.setLevel(logging.INFO)  # shown at every verbosity: it says where data comes from and goes
 
 
 @dataclass(frozen=True)
@@ -10,3 +18,50 @@ class CliState:
     verbose: int
     log_format: str
     config_path: str | None
+
+
+def describe_source(settings: Settings) -> str:
+    """Which workspace: region, URL and site id, or the sandbox (simulated)."""
+    if settings.source == "sandbox":
+        return (
+            f"sandbox, simulated (built-in, in-process; scale {settings.sandbox_scale}, "
+            f"seed {settings.sandbox_seed}, region {settings.region})"
+        )
+    site = f", site id {settings.site_id}" if settings.site_id else ""
+    return (
+        f"Customer.io workspace (region {settings.region}{site}; App API "
+        f"{settings.app_api_url}, Track API {settings.track_api_url})"
+    )
+
+
+def announce(
+    ctx: click.Context,
+    settings: Settings,
+    *,
+    target: bool = True,
+    writes_source: bool = False,
+    extra: str | None = None,
+) -> None:
+    """First thing a command that uses the source says, on stderr: source and target.
+
+    ``target``: the command uses the target database (shown with its password
+    masked). ``writes_source``: the command changes the source workspace.
+    ``extra``: e.g. "input: people.csv". Text mode: one plain line; JSON mode:
+    one JSON log line with the same fields.
+    """
+    fields = {"source": describe_source(settings)}
+    if writes_source:
+        fields["source"] += ", written to"
+    if target:
+        fields["target"] = masked_url(settings.target_url)
+    line = "; ".join(f"{name}: {value}" for name, value in fields.items())
+    if extra:
+        line += f"; {extra}"
+    state = ctx.find_object(CliState)
+    if state is not None and state.log_format == "json":
+        data = {"event": "using", **fields, "source_kind": settings.source}
+        if extra:
+            data["detail"] = extra
+        log.info(line, extra={"data": data})
+    else:
+        click.echo(f"using {line}", err=True)

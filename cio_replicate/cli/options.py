@@ -36,6 +36,7 @@ HELP: Mapping[str, str] = {
     "track_rate_limit": "Track API requests/second.",
     "transactional_rate_limit": "Transactional send (/v1/send/*) requests/second.",
     "allow_unsafe_rate_limit": "Allow rates above the documented limits (true/false).",
+    "allow_insecure_http": "Allow http:// API URLs to hosts other than loopback (true/false).",
     "concurrency": "Objects replicated at once, and requests in flight per object.",
     "timeout": "Seconds per HTTP request.",
     "max_retry_wait": "Seconds of retry backoff per request before giving up.",
@@ -66,7 +67,14 @@ def settings_options(*keys: str) -> Callable[[F], F]:
     return decorate
 
 
-def load_cli_settings(ctx: click.Context, flags: Mapping[str, object]) -> Settings:
-    """Settings from the config file given by ``-c`` (or CIO_CONFIG), the env and flags."""
+def load_cli_settings(
+    ctx: click.Context, flags: Mapping[str, object], *, needs_source: bool = True
+) -> Settings:
+    """Settings from the config file given by ``-c`` (or CIO_CONFIG), the env and flags.
+
+    ``needs_source=False``: a command that uses only the target (no credentials needed).
+    """
     state = ctx.find_object(CliState)
-    return load_settings(state.config_path if state else None, flags=flags)
+    return load_settings(
+        state.config_path if state else None, flags=flags, needs_source=needs_source
+    )

@@ -6,7 +6,8 @@ import click
 
 from ..engine import RunOptions, replicate_with_settings
 from ..errors import CioReplicateError, PartialFailure
-from .context import CliState
+from ..source import guard_target
+from .context import CliState, announce
 from .options import load_cli_settings, settings_options
 
 
@@ -35,6 +36,12 @@ from .options import load_cli_settings, settings_options
     metavar="SECONDS",
     help="Wait this long for an object another run is working on, then skip it.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write even when the target holds data from another source (the sandbox vs a "
+    "real workspace, or another workspace).",
+)
 @settings_options(
     "source",
     "region",
@@ -56,6 +63,7 @@ def replicate(
     filters: tuple[str, ...],
     full_refresh: bool,
     lock_wait: float,
+    force: bool,
     **flags: object,
 ) -> None:
     """Replicate OBJECTs (default: every object except the per-person children
@@ -64,10 +72,13 @@ def replicate(
 
     With no configuration at all, the built-in sandbox's demo workspace is copied into
     sqlite:///cio-replicate.db. Exit code 4 when some objects failed (the others are
-    committed).
+    committed). A target that holds data from another source (the sandbox vs a real
+    workspace) is refused (exit 2) unless --force.
     """
     state = ctx.find_object(CliState)
     settings = load_cli_settings(ctx, flags)
+    announce(ctx, settings)
+    guard_target(settings, force=force, writes=True)
     json_summary = bool(state and state.log_format == "json")
     report = replicate_with_settings(
         settings,

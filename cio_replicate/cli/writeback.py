@@ -13,12 +13,13 @@ from ..catalog import get_object
 from ..clock import system_clock
 from ..errors import PartialFailure, UsageError
 from ..http import open_client
+from ..source import guard_target
 from ..writeback import importer, procedures, tables
 from ..writeback.csvfiles import RejectsWriter, default_rejects_path, read_header, read_rows
 from ..writeback.dml import Mode
 from ..writeback.progress import Journal
 from ..writeback.sqlcall import parse_params
-from .context import CliState
+from .context import CliState, announce
 from .options import load_cli_settings, settings_options
 
 _CONNECTION = ("source", "region", "app_api_url", "track_api_url", "sandbox_scale", "sandbox_seed")
@@ -80,6 +81,7 @@ def export_command(
     if columns is not None and not wanted:
         raise UsageError("--columns needs at least one column name")
     settings = load_cli_settings(ctx, flags)
+    announce(ctx, settings, target=False, extra=f"output: {'stdout' if output == '-' else output}")
     with open_client(settings) as client:
         rows = exporting.records(
             client, spec, parse_filters(filters), int(system_clock()), settings.batch_size
@@ -132,6 +134,12 @@ def export_command(
     metavar="FILE.csv",
     help="Where failed rows go, with their error (default: beside the input, NAME.rejects.csv).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --from-table: send rows even when the target holds data from another source "
+    "(e.g. a copy of the sandbox, imported into a real workspace).",
+)
 @settings_options(*_CONNECTION, "target_url", "rate_limit", "track_rate_limit")
 @click.pass_context
 def import_command(
@@ -144,6 +152,7 @@ def import_command(
     from_table: str | None,
     dry_run: bool,
     rejects: str | None,
+    force: bool,
     **flags: object,
 ) -> None:
     """Import rows from FILE.csv (or --from-table) into OBJECT of Customer.io.
@@ -157,7 +166,16 @@ def import_command(
     settings = load_cli_settings(ctx, flags)
     state = ctx.find_object(CliState)
     mapping = importer.parse_mapping(mappings)
+    source_input = f"table {from_table}" if from_table is not None else csv_file
+    announce(
+        ctx,
+        settings,
+        target=from_table is not None,
+        writes_source=True,
+        extra=f"input: {source_input}",
+    )
     if from_table is not None:
+        guard_target(settings, force=force, writes=False)
         columns, renames = tables.table_columns(settings.target_url, from_table)
         mapping = {**renames, **mapping}
         rows = tables.read_table(settings.target_url, from_table)
@@ -216,6 +234,7 @@ def call_command(
         click.echo(json.dumps(request.as_dict(), ensure_ascii=False))
         return
     settings = load_cli_settings(ctx, flags)
+    announce(ctx, settings, target=False, writes_source=True)
     with open_client(settings) as client:
         answer = procedures.call(client, request)
     click.echo(json.dumps(answer if answer is not None else {}, ensure_ascii=False))
