@@ -71,12 +71,12 @@ def tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def recorded_source(url: str) -> list[tuple[str, str, str | None]]:
+def recorded_source(url: str) -> list[tuple[object, ...]]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
             rows = conn.execute(sa.text("SELECT kind, region, workspace FROM _cio_source"))
-            return [tuple(row) for row in rows]  # type: ignore[misc]
+            return [tuple(row) for row in rows]
     finally:
         engine.dispose()
 
@@ -309,6 +309,13 @@ def test_sandbox_data_and_a_real_workspace_never_mix_without_force(
     assert "--force" in err
     assert recorded_source(db_url) == [("customerio", "us", SITE_ID)]
     assert [r.path for r in sandbox.requests] == ["/v1/segments"]
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            stored = str(conn.execute(sa.text("SELECT * FROM _cio_source")).all())
+    finally:
+        engine.dispose()
+    assert APP_API_KEY not in stored and TRACK_API_KEY not in stored  # no secrets kept
 
 
 def test_the_sandbox_never_writes_into_a_real_workspaces_copy_without_force(
