@@ -34,6 +34,9 @@ from ..extractors.people import PeopleFeed, count_people
 from ..http import LogStats, RequestLog
 from ..listings import ListingCache
 from ..load import ReplaceResult, TableWriter, Target
+from ..load.replace import SwapPolicy, SwapTimeout
+from ..load.table import TableAltered
+from ..locks import LockLost
 from ..logs import redact
 from .crash import CrashPoints
 from .keys import existing_keys
@@ -64,6 +67,8 @@ class Services:
     crash: CrashPoints = field(default_factory=CrashPoints)
     workers: int = 1
     """Objects replicated at once (threads sharing the client and its rate limiter)."""
+    swap_lock_timeout: float = 3.0
+    """Seconds a full refresh's swap waits (per try) for sessions reading the old table."""
 
     @property
     def engine(self) -> sa.Engine:
@@ -217,6 +222,7 @@ class ObjectRun:
         if self._writer is None:
             spec = self.spec
             self._writer = self.svc.target.table(spec.table, spec.key, spec.timestamps)
+            self._writer.object_name = spec.name  # named in the hint of a hand-altered table
         return self._writer
 
     def _batches(
@@ -224,6 +230,8 @@ class ObjectRun:
     ) -> None:
         svc, spec = self.svc, self.spec
         table = self._table()
+        with svc.engine.connect() as conn:
+            table.verify(conn)  # a table altered by hand: a hint, not a driver error
         for batch in batches:
             self._check_stop()
             svc.crash.reached("batch")
@@ -238,6 +246,7 @@ class ObjectRun:
                     ins, upd = table.upsert(conn, rows)
                     self.tally.inserted += ins
                     self.tally.updated += upd
+                self._guard(conn)
                 self._save(conn, batch, old)
                 svc.crash.reached("write")
             svc.crash.reached("commit")
@@ -268,7 +277,8 @@ class ObjectRun:
 
         # Each batch is staged in a short transaction of its own (no write lock
         # held across API calls); the swap and the state commit together last.
-        table.replace_staged(rows(), finish)
+        swap = SwapPolicy(timeout=svc.swap_lock_timeout, sleep=svc.sleep)
+        table.replace_staged(rows(), finish, run_id=self.run_id, guard=self._guard, swap=swap)
         svc.crash.reached("commit")
 
     def _save(
@@ -354,9 +364,14 @@ class ObjectRun:
         if self.stop.is_set():
             raise RunStopped("the run stopped (another object failed fatally, or an interrupt)")
 
-    def _tick(self) -> None:
+    def _guard(self, conn: sa.Connection) -> None:
+        """Last in each write transaction: the object's lock is still ours (else LockLost)."""
         if self.lock is not None:
-            self.lock.heartbeat()
+            self.lock.confirm(conn)
+
+    def _tick(self) -> None:
+        if self.lock is not None and not self.lock.heartbeat():
+            raise LockLost(self.spec.name)  # stop at once: another run may hold it now
         calls = self._calls()
         self.svc.progress.update(
             self.spec.name,
@@ -368,7 +383,8 @@ class ObjectRun:
         )
 
     def _failed(self, exc: BaseException) -> ObjectResult:
-        message = redact(f"{type(exc).__name__}: {exc}")
+        clean = isinstance(exc, LockLost | TableAltered | SwapTimeout)  # whole sentences
+        message = redact(str(exc) if clean else f"{type(exc).__name__}: {exc}")
         try:
             with self.svc.target.begin() as conn:
                 stats = state.ObjectStats(

@@ -1,7 +1,11 @@
 """Full refresh: stage the new content, then swap it in, atomically for readers.
 
-1. ``<table>__cio_new`` is created with the table's columns (a leftover of an
-   earlier crash is dropped first).
+1. ``<table>__cio_new_<run>`` (``<run>``: 8 hex digits of the run id, so two
+   runs never share a stage) is created with the wanted columns (what
+   ``_cio_columns`` records plus what the rows bring, never the live table's
+   columns: a table altered by hand is rebuilt as it should be). Leftover
+   stages of this table (a killed run's, or a run that lost the object's
+   lock) are dropped first: call this holding the object's lock.
 2. Batches stream into it, one at a time (memory stays flat); a new field or
    a wider type seen mid-stream changes the stage as it goes.
 3. The stage is compared with the old table (rows inserted, updated, deleted);
@@ -12,7 +16,16 @@
    the commit and the new one after; on MySQL by one ``RENAME TABLE t TO
    old, stage TO t`` (atomic), after which the old table is dropped. MySQL
    commits implicitly at each DDL statement: the stage's rows are committed
-   by the RENAME, before the caller's commit.
+   by the RENAME, before the caller's commit. A session reading the old table
+   in an open transaction holds a lock the swap needs, and the swap's waiting
+   blocks new readers: the swap waits at most ``SwapPolicy.timeout`` seconds
+   (PostgreSQL ``lock_timeout``, MySQL ``lock_wait_timeout``), then retries
+   with backoff, and finally gives up (:class:`SwapTimeout`): table kept,
+   stage dropped, ``finish`` (the caller's state) not run.
+
+A live table altered by hand (a column dropped, a type changed, the table
+dropped) is not compared with the stage (the comparison would fail or lie):
+every staged row counts as inserted and every old row as deleted.
 
 Swapping drops what hangs on the old table (views, grants, a PostgreSQL
 view would even block the DROP).
@@ -20,19 +33,84 @@ view would even block the DROP).
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from .dialects import BulkPath
-from .mapper import Row
-from .names import identifier
+from .dialects import BulkPath, Dialect
+from .mapper import LoadError, Row
+from .names import HASH_LEN, cut, digest, identifier, size
 from .schema import Columns, write_map
 
 if TYPE_CHECKING:
     from .table import TableWriter
+
+log = logging.getLogger("cio_replicate.load")
+STAGE_TAG = "__cio_new_"
+Guard = Callable[[sa.Connection], None]
+
+
+@dataclass(frozen=True)
+class SwapPolicy:
+    """How long the swap waits for readers of the old table, and how often it tries."""
+
+    timeout: float = 3.0
+    """Seconds each try waits for the table's lock (new readers queue meanwhile)."""
+    attempts: int = 4
+    backoff: float = 1.0
+    """Seconds before the second try, doubling after each (readers get in meanwhile)."""
+    sleep: Callable[[float], None] = time.sleep
+
+
+class SwapTimeout(LoadError):
+    """The stage could not take the table's place: other sessions kept using the table."""
+
+    def __init__(self, table: str, policy: SwapPolicy) -> None:
+        self.table = table
+        super().__init__(
+            f"could not swap in the rebuilt table {table}: other sessions kept using it "
+            f"({policy.attempts} tries of up to {policy.timeout:g} s each; a long query or an "
+            "open transaction that read it?). The table is unchanged and the watermark did not "
+            "move; rerun later, or raise swap_lock_timeout (CIO_SWAP_LOCK_TIMEOUT)"
+        )
+
+
+def stage_prefix(table: str, dialect: Dialect) -> str:
+    """What every stage of ``table`` starts with (unique per table, within the limit)."""
+    room = dialect.max_identifier - size(STAGE_TAG, dialect) - HASH_LEN
+    if size(table, dialect) > room:
+        table = cut(table, room - HASH_LEN - 1, dialect) + "_" + digest(table)
+    return table + STAGE_TAG
+
+
+def stage_name(table: str, run_id: str, dialect: Dialect) -> str:
+    """The stage of ``table`` for one run."""
+    return stage_prefix(table, dialect) + digest(run_id)
+
+
+def _is_stage(name: str, prefix: str) -> bool:
+    rest = name[len(prefix) :]
+    return (
+        name.startswith(prefix)
+        and len(rest) == HASH_LEN
+        and all(c in "0123456789abcdef" for c in rest)
+    )
+
+
+def _drop_leftovers(writer: TableWriter, conn: sa.Connection, stage: str) -> None:
+    """Drop the stages of this table other runs left (killed, or lock lost)."""
+    dialect, ddl = writer.target.dialect, writer.target.ddl
+    prefix = stage_prefix(writer.name, dialect)
+    legacy = identifier(writer.name + "__cio_new", dialect)  # before stages were per run
+    for name in sa.inspect(conn).get_table_names():
+        if name != stage and (name == legacy or _is_stage(name, prefix)):
+            log.info("dropping %s, a leftover stage of an earlier run", name)
+            ddl.drop(conn, name)
 
 
 @dataclass(frozen=True)
@@ -67,20 +145,36 @@ def replace_table(
     *,
     batch_size: int,
     path: BulkPath | None,
+    run_id: str | None = None,
 ) -> ReplaceResult:
     """Stage and swap inside the caller's one transaction."""
-    target, ddl = writer.target, writer.target.ddl
-    stage = identifier(writer.name + "__cio_new", target.dialect)
-    recorded = writer.recorded(conn)
-    exists = ddl.existing_columns(conn, writer.name) is not None
-    ddl.drop(conn, stage)
+    stage = stage_name(writer.name, run_id or str(uuid.uuid4()), writer.target.dialect)
+    recorded, exists, problem = _begin(writer, conn, stage)
     staged: Columns | None = None
     for rows in _batches(items, batch_size):
         staged = _stage(writer, conn, stage, staged, rows, path)
     if staged is None and exists:
         writer.sync(conn, stage, None, check_existing=False)  # an empty table
-    change = _measure(writer, conn, stage, recorded, exists, staged)
+    change = _measure(writer, conn, stage, recorded, exists, staged, problem)
     return _swap(writer, conn, stage, recorded, exists, change)
+
+
+def _begin(
+    writer: TableWriter, conn: sa.Connection, stage: str
+) -> tuple[Columns, bool, str | None]:
+    """(recorded columns, the live table exists, how it was altered by hand)."""
+    recorded = writer.recorded(conn)
+    exists = writer.target.ddl.existing_columns(conn, writer.name) is not None
+    problem = writer.altered(conn) if exists and recorded else None
+    if problem is not None:
+        log.warning(
+            "%s was altered outside cio-replicate (%s): rebuilding it from the source",
+            writer.name,
+            problem,
+        )
+    _drop_leftovers(writer, conn, stage)
+    writer.target.ddl.drop(conn, stage)
+    return recorded, exists, problem
 
 
 def replace_staged(
@@ -90,37 +184,122 @@ def replace_staged(
     *,
     batch_size: int,
     path: BulkPath | None,
+    run_id: str | None = None,
+    guard: Guard | None = None,
+    swap: SwapPolicy | None = None,
 ) -> ReplaceResult:
     """Stage each batch in a short transaction of its own; swap in a last one.
 
     ``finish`` runs in the swap's transaction (the caller's state goes there).
     No write lock is held while ``items`` is produced (API calls, on SQLite the
     whole database's lock), and a kill before the swap leaves the live table
-    as it was, plus a stage that the next full refresh drops first.
+    as it was, plus a stage that the next full refresh drops first. Any other
+    failure drops the stage. ``guard`` (e.g. the object lock's ``confirm``)
+    runs last in each stage transaction and first in the swap's.
     """
-    target, ddl = writer.target, writer.target.ddl
-    stage = identifier(writer.name + "__cio_new", target.dialect)
+    target = writer.target
+    stage = stage_name(writer.name, run_id or str(uuid.uuid4()), target.dialect)
     with target.begin() as conn:
-        recorded = writer.recorded(conn)
-        exists = ddl.existing_columns(conn, writer.name) is not None
-        ddl.drop(conn, stage)
-    staged: Columns | None = None
-    for rows in _batches(items, batch_size):
-        with target.begin() as conn:
-            staged = _stage(writer, conn, stage, staged, rows, path)
-    if staged is None and exists:
-        with target.begin() as conn:
-            writer.sync(conn, stage, None, check_existing=False)  # an empty table
-    # The comparison reads (seconds on millions of rows) outside the write
-    # transaction: on SQLite that holds the whole database's write lock, which
-    # the run's other objects wait for. The object's lock keeps other writers
-    # away from this table and its stage meanwhile.
-    with target.connect() as conn:
-        change = _measure(writer, conn, stage, recorded, exists, staged)
-    with target.begin() as conn:
+        recorded, exists, problem = _begin(writer, conn, stage)
+    try:
+        staged: Columns | None = None
+        for rows in _batches(items, batch_size):
+            with target.begin() as conn:
+                staged = _stage(writer, conn, stage, staged, rows, path)
+                if guard is not None:
+                    guard(conn)
+        if staged is None and exists:
+            with target.begin() as conn:
+                writer.sync(conn, stage, None, check_existing=False)  # an empty table
+        # The comparison reads (seconds on millions of rows) outside the write
+        # transaction: on SQLite that holds the whole database's write lock, which
+        # the run's other objects wait for. The object's lock keeps other writers
+        # away from this table and its stage meanwhile.
+        with target.connect() as conn:
+            change = _measure(writer, conn, stage, recorded, exists, staged, problem)
+        return _swap_in(writer, stage, recorded, exists, change, finish, guard, swap)
+    except BaseException:
+        _drop_quietly(writer, stage)
+        raise
+
+
+def _drop_quietly(writer: TableWriter, stage: str) -> None:
+    try:
+        with writer.target.begin() as conn:
+            writer.target.ddl.drop(conn, stage)
+    except Exception:  # the database may be what failed: the next refresh drops it
+        log.debug("could not drop %s", stage, exc_info=True)
+
+
+class _Busy(Exception):
+    """The swap's DDL waited longer than the policy allows."""
+
+
+def _swap_in(
+    writer: TableWriter,
+    stage: str,
+    recorded: Columns,
+    exists: bool,
+    change: _Change,
+    finish: Callable[[sa.Connection, ReplaceResult], None],
+    guard: Guard | None,
+    swap: SwapPolicy | None,
+) -> ReplaceResult:
+    """The swap and ``finish`` in one transaction, retried while readers hold the table."""
+    policy = swap or SwapPolicy()
+    target = writer.target
+    for attempt in range(policy.attempts):
+        if attempt:
+            policy.sleep(policy.backoff * 2 ** (attempt - 1))
+        try:
+            with target.begin() as conn:
+                if guard is not None:
+                    guard(conn)
+                result = _bounded_swap(writer, conn, stage, recorded, exists, change, policy)
+                finish(conn, result)
+            return result
+        except _Busy:
+            log.info("%s: readers hold the table, swap try %d failed", writer.name, attempt + 1)
+    raise SwapTimeout(writer.name, policy)
+
+
+def _bounded_swap(
+    writer: TableWriter,
+    conn: sa.Connection,
+    stage: str,
+    recorded: Columns,
+    exists: bool,
+    change: _Change,
+    policy: SwapPolicy,
+) -> ReplaceResult:
+    """``_swap`` with a lock timeout (only around the swap, not the caller's ``finish``)."""
+    sql, name = writer.target.sql, writer.target.dialect.name
+    if name == "postgresql":
+        sql.execute(conn, f"SET LOCAL lock_timeout = {max(1, int(policy.timeout * 1000))}")
+    elif name == "mysql":
+        sql.execute(conn, f"SET SESSION lock_wait_timeout = {max(1, round(policy.timeout))}")
+    try:
         result = _swap(writer, conn, stage, recorded, exists, change)
-        finish(conn, result)
+    except sa.exc.DBAPIError as exc:
+        if _lock_timed_out(exc, name):
+            raise _Busy from exc
+        raise
+    finally:
+        if name == "mysql":  # a session setting: the pooled connection keeps it
+            sql.execute(conn, "SET SESSION lock_wait_timeout = DEFAULT")
+    if name == "postgresql":
+        sql.execute(conn, "SET LOCAL lock_timeout = DEFAULT")
     return result
+
+
+def _lock_timed_out(exc: sa.exc.DBAPIError, dialect: str) -> bool:
+    orig = exc.orig
+    if dialect == "postgresql":
+        return getattr(orig, "sqlstate", None) == "55P03"  # lock_not_available
+    if dialect == "mysql":
+        args: tuple[object, ...] = tuple(getattr(orig, "args", ()))
+        return bool(args) and args[0] == 1205  # ER_LOCK_WAIT_TIMEOUT (metadata locks too)
+    return "database is locked" in str(orig)
 
 
 def _stage(
@@ -153,6 +332,7 @@ def _measure(
     recorded: Columns,
     exists: bool,
     staged: Columns | None,
+    problem: str | None = None,
 ) -> _Change:
     """The stage against the live table (reads only)."""
     if staged is None and not exists:
@@ -161,6 +341,9 @@ def _measure(
     total = int(writer.target.sql.execute(conn, f"SELECT COUNT(*) FROM {q(stage)}").scalar_one())  # noqa: S608
     if not exists:
         return _Change(ReplaceResult(total, total, 0, 0), swap=True)
+    if problem is not None:  # altered by hand: rebuild, whatever the rows say
+        old = writer.target.sql.execute(conn, f"SELECT COUNT(*) FROM {q(writer.name)}")  # noqa: S608
+        return _Change(ReplaceResult(total, total, 0, int(old.scalar_one())), swap=True)
     before: Columns = dict(recorded)
     inserted, updated, deleted = _compare(writer, conn, stage, before, total)
     unchanged_schema = all(before.get(slot) == col for slot, col in writer.wanted.items())
