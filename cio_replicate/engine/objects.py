@@ -176,8 +176,6 @@ class ObjectRun:
             return self._result("skipped", self._holder_message())
         try:
             with svc.target.begin() as conn:
-                if self.rebuild and not self.partial:
-                    state.reset_state(conn, name)
                 current = state.load_state(conn, name)
                 state.start_object(conn, self.run_id, name, now=svc.clock())
             floor = None
@@ -204,7 +202,9 @@ class ObjectRun:
             batches = extract(ctx)
             keep = keeps(self.spec, floor)
             if self.mode == "replace":
-                self._replace(batches, keep, current.watermark)
+                # --full-refresh forgets the watermark only when the new table is in
+                # (in the swap's transaction): a failed rebuild leaves both as they were.
+                self._replace(batches, keep, None if self.rebuild else current.watermark)
             else:
                 self._batches(batches, keep, current.watermark)
             return self._result("success", self._note())
@@ -272,6 +272,8 @@ class ObjectRun:
             self.tally.inserted += outcome.inserted
             self.tally.updated += outcome.updated
             self.tally.deleted += outcome.deleted
+            if self.rebuild:
+                state.reset_state(conn, spec.name)
             self._save(conn, Batch([], done=True), old, rows_total=outcome.rows)
             svc.crash.reached("write")
 
