@@ -34,7 +34,6 @@ view would even block the DROP).
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,75 +41,26 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from .dialects import BulkPath, Dialect
-from .mapper import LoadError, Row
-from .names import HASH_LEN, cut, digest, identifier, size
+from .dialects import BulkPath
+from .mapper import Row
 from .schema import Columns, write_map
+from .staging import (
+    Guard,
+    SwapPolicy,
+    SwapTimeout,
+    drop_leftovers,
+    lock_timed_out,
+    lock_timeout,
+    stage_name,
+    stage_prefix,
+)
 
 if TYPE_CHECKING:
     from .table import TableWriter
 
+__all__ = ["ReplaceResult", "SwapPolicy", "SwapTimeout", "stage_name", "stage_prefix"]
+
 log = logging.getLogger("cio_replicate.load")
-STAGE_TAG = "__cio_new_"
-Guard = Callable[[sa.Connection], None]
-
-
-@dataclass(frozen=True)
-class SwapPolicy:
-    """How long the swap waits for readers of the old table, and how often it tries."""
-
-    timeout: float = 3.0
-    """Seconds each try waits for the table's lock (new readers queue meanwhile)."""
-    attempts: int = 4
-    backoff: float = 1.0
-    """Seconds before the second try, doubling after each (readers get in meanwhile)."""
-    sleep: Callable[[float], None] = time.sleep
-
-
-class SwapTimeout(LoadError):
-    """The stage could not take the table's place: other sessions kept using the table."""
-
-    def __init__(self, table: str, policy: SwapPolicy) -> None:
-        self.table = table
-        super().__init__(
-            f"could not swap in the rebuilt table {table}: other sessions kept using it "
-            f"({policy.attempts} tries of up to {policy.timeout:g} s each; a long query or an "
-            "open transaction that read it?). The table is unchanged and the watermark did not "
-            "move; rerun later, or raise swap_lock_timeout (CIO_SWAP_LOCK_TIMEOUT)"
-        )
-
-
-def stage_prefix(table: str, dialect: Dialect) -> str:
-    """What every stage of ``table`` starts with (unique per table, within the limit)."""
-    room = dialect.max_identifier - size(STAGE_TAG, dialect) - HASH_LEN
-    if size(table, dialect) > room:
-        table = cut(table, room - HASH_LEN - 1, dialect) + "_" + digest(table)
-    return table + STAGE_TAG
-
-
-def stage_name(table: str, run_id: str, dialect: Dialect) -> str:
-    """The stage of ``table`` for one run."""
-    return stage_prefix(table, dialect) + digest(run_id)
-
-
-def _is_stage(name: str, prefix: str) -> bool:
-    rest = name[len(prefix) :]
-    return (
-        name.startswith(prefix)
-        and len(rest) == HASH_LEN
-        and all(c in "0123456789abcdef" for c in rest)
-    )
-
-
-def _drop_leftovers(writer: TableWriter, conn: sa.Connection, stage: str) -> None:
-    """Drop the stages of this table other runs left (killed, or lock lost)."""
-    dialect, ddl = writer.target.dialect, writer.target.ddl
-    prefix = stage_prefix(writer.name, dialect)
-    legacy = identifier(writer.name + "__cio_new", dialect)  # before stages were per run
-    for name in sa.inspect(conn).get_table_names():
-        if name != stage and (name == legacy or _is_stage(name, prefix)):
-            log.info("dropping %s, a leftover stage of an earlier run", name)
-            ddl.drop(conn, name)
 
 
 @dataclass(frozen=True)
@@ -172,7 +122,7 @@ def _begin(
             writer.name,
             problem,
         )
-    _drop_leftovers(writer, conn, stage)
+    drop_leftovers(writer, conn, stage)
     writer.target.ddl.drop(conn, stage)
     return recorded, exists, problem
 
@@ -273,33 +223,13 @@ def _bounded_swap(
     policy: SwapPolicy,
 ) -> ReplaceResult:
     """``_swap`` with a lock timeout (only around the swap, not the caller's ``finish``)."""
-    sql, name = writer.target.sql, writer.target.dialect.name
-    if name == "postgresql":
-        sql.execute(conn, f"SET LOCAL lock_timeout = {max(1, int(policy.timeout * 1000))}")
-    elif name == "mysql":
-        sql.execute(conn, f"SET SESSION lock_wait_timeout = {max(1, round(policy.timeout))}")
-    try:
-        result = _swap(writer, conn, stage, recorded, exists, change)
-    except sa.exc.DBAPIError as exc:
-        if _lock_timed_out(exc, name):
-            raise _Busy from exc
-        raise
-    finally:
-        if name == "mysql":  # a session setting: the pooled connection keeps it
-            sql.execute(conn, "SET SESSION lock_wait_timeout = DEFAULT")
-    if name == "postgresql":
-        sql.execute(conn, "SET LOCAL lock_timeout = DEFAULT")
-    return result
-
-
-def _lock_timed_out(exc: sa.exc.DBAPIError, dialect: str) -> bool:
-    orig = exc.orig
-    if dialect == "postgresql":
-        return getattr(orig, "sqlstate", None) == "55P03"  # lock_not_available
-    if dialect == "mysql":
-        args: tuple[object, ...] = tuple(getattr(orig, "args", ()))
-        return bool(args) and args[0] == 1205  # ER_LOCK_WAIT_TIMEOUT (metadata locks too)
-    return "database is locked" in str(orig)
+    with lock_timeout(writer.target.sql, conn, policy.timeout):
+        try:
+            return _swap(writer, conn, stage, recorded, exists, change)
+        except sa.exc.DBAPIError as exc:
+            if lock_timed_out(exc, writer.target.dialect.name):
+                raise _Busy from exc
+            raise
 
 
 def _stage(
