@@ -7,6 +7,14 @@ when a killed process's connection goes away. SQLite (and any other dialect):
 the ``_cio_locks`` row itself, taken over when stale (its pid is dead on this
 host, or its heartbeat is older than ``stale_after``), by compare-and-swap. On
 every dialect the holder is recorded in ``_cio_locks`` so ``status`` can show it.
+
+A lock can be lost while its run still works: the lock connection dies (a
+network cut, a DBA's ``pg_terminate_backend``/``KILL``), or a SQLite holder
+stalls past ``stale_after``, and another run takes the lock. ``heartbeat()``
+then answers False, and ``confirm(conn)``, run inside each write
+transaction, raises :class:`LockLost` before that transaction commits: it
+updates the holder row in that transaction, so a run taking the lock over
+(which replaces that row) waits for the commit or finds the row changed.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from .clock import Clock, from_unix, system_clock, to_unix
+from .errors import CioReplicateError
 from .systables import locks
 
 DEFAULT_STALE_AFTER = 900.0  # seconds without a heartbeat before a row lock is stale
@@ -44,6 +53,40 @@ def mysql_lock_name(conn: sa.Connection, name: str) -> str:
     database = conn.execute(sa.text("SELECT DATABASE()")).scalar()
     full = f"cio:{database}:{name}"
     return full if len(full) <= 64 else "cio:" + _stable_bytes(full).hex()[:40]
+
+
+class LockLost(CioReplicateError):
+    """The object's lock was lost mid-run: stop the object, commit nothing more for it."""
+
+    def __init__(self, object_name: str) -> None:
+        self.object_name = object_name
+        super().__init__(
+            f"{object_name} lost its lock (another run may hold it now): stopped, nothing "
+            "more committed for it; rerun when the other run is done"
+        )
+
+
+def _session_holds(conn: sa.Connection, kind: LockKind, handle: int | str, session: int) -> bool:
+    """Whether server session ``session`` holds the advisory/GET_LOCK lock ``handle``."""
+    if kind == "advisory":
+        assert isinstance(handle, int)
+        key = handle & 0xFFFFFFFFFFFFFFFF
+        held = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND objsubid = 1 AND classid::bigint = :hi AND objid::bigint = :lo"
+                " AND pid = :pid"
+            ),
+            {"hi": key >> 32, "lo": key & 0xFFFFFFFF, "pid": session},
+        ).scalar()
+        return bool(held)
+    owner = conn.execute(sa.text("SELECT IS_USED_LOCK(:h)"), {"h": handle}).scalar()
+    return owner is not None and int(owner) == session
+
+
+def _session_id(conn: sa.Connection, kind: LockKind) -> int:
+    sql = "SELECT pg_backend_pid()" if kind == "advisory" else "SELECT CONNECTION_ID()"
+    return int(conn.execute(sa.text(sql)).scalar_one())
 
 
 def pid_alive(pid: int) -> bool:
@@ -131,6 +174,7 @@ class ObjectLock:
         clock: Clock,
         conn: sa.Connection | None = None,
         handle: int | str | None = None,
+        session: int | None = None,
     ) -> None:
         self.engine = engine
         self.holder = holder
@@ -138,7 +182,10 @@ class ObjectLock:
         self._clock = clock
         self._conn = conn
         self._handle = handle
+        self._session = session  # the lock connection's server session (backend pid, id)
         self.released = False
+        self.lost = False
+        """True once the lock is known lost (it never comes back: take a new one)."""
 
     @property
     def object_name(self) -> str:
@@ -153,22 +200,54 @@ class ObjectLock:
             locks.c.object_name == self.holder.object_name, locks.c.run_id == self.holder.run_id
         )
 
+    def _holds(self, conn: sa.Connection) -> bool:
+        """Whether the lock's own server session still holds the lock (session kinds)."""
+        assert self._handle is not None and self._session is not None
+        return _session_holds(conn, self.kind, self._handle, self._session)
+
     def heartbeat(self) -> bool:
         """Refresh the holder row; False if the lock is lost (taken over, connection gone)."""
-        if self.released:
+        if self.released or self.lost:
             return False
         stamp = {"heartbeat_at": from_unix(self._clock())}
         if self._conn is None:
             with self.engine.begin() as conn:
-                return conn.execute(locks.update().where(self._mine()).values(stamp)).rowcount == 1
+                mine = conn.execute(locks.update().where(self._mine()).values(stamp)).rowcount
+            self.lost = mine != 1
+            return not self.lost
         try:
             with self._conn.begin():
+                # A dead connection would be replaced silently by a new one,
+                # which holds nothing: ask the server about the original session.
+                if not self._holds(self._conn):
+                    self.lost = True
+                    return False
                 result = self._conn.execute(locks.update().where(self._mine()).values(stamp))
                 if result.rowcount != 1:  # someone tidied the row: record us again
                     self._conn.execute(locks.insert().values(asdict(self.holder) | stamp))
         except sa.exc.DBAPIError:
+            self.lost = True
             return False
         return True
+
+    def confirm(self, conn: sa.Connection) -> None:
+        """Raise :class:`LockLost` unless the lock is still ours, in ``conn``'s transaction.
+
+        Call it last in every write transaction for the object: it stamps the
+        holder row there, so a run taking the lock over (which replaces the
+        row) cannot get in between this check and the commit.
+        """
+        if self.released or self.lost:
+            raise LockLost(self.object_name)
+        stamp = {"heartbeat_at": from_unix(self._clock())}
+        if self._conn is not None and not self._holds(conn):
+            self.lost = True
+            raise LockLost(self.object_name)
+        if conn.execute(locks.update().where(self._mine()).values(stamp)).rowcount != 1:
+            if self._conn is None:
+                self.lost = True
+                raise LockLost(self.object_name)
+            conn.execute(locks.insert().values(asdict(self.holder) | stamp))
 
     def release(self) -> None:
         """Give the lock up (idempotent)."""
@@ -180,6 +259,15 @@ class ObjectLock:
                 conn.execute(locks.delete().where(self._mine()))
             return
         conn = self._conn
+        if self.lost:  # the session that held it is gone: only our row may remain
+            conn.invalidate()
+            conn.close()
+            try:
+                with self.engine.begin() as other:
+                    other.execute(locks.delete().where(self._mine()))
+            except sa.exc.DBAPIError:
+                pass
+            return
         try:
             with conn.begin():
                 conn.execute(locks.delete().where(self._mine()))
@@ -221,6 +309,7 @@ def _try_session_lock(
         else:
             handle = mysql_lock_name(conn, me.object_name)
             got = conn.execute(sa.text("SELECT GET_LOCK(:h, 0)"), {"h": handle}).scalar() == 1
+        session = _session_id(conn, kind)
         conn.commit()
         if not got:
             conn.close()
@@ -230,7 +319,7 @@ def _try_session_lock(
         conn.invalidate()
         conn.close()
         raise
-    return ObjectLock(engine, me, kind, clock, conn, handle)
+    return ObjectLock(engine, me, kind, clock, conn, handle, session)
 
 
 def _try_row_lock(

@@ -44,6 +44,7 @@ HELP: Mapping[str, str] = {
     "sandbox_seed": "Sandbox random seed.",
     "lookback_seconds": "Re-read this many seconds before the watermark.",
     "batch_size": "Rows per database batch.",
+    "swap_lock_timeout": "Seconds a full refresh's table swap waits (per try) for readers.",
 }
 
 

@@ -34,6 +34,9 @@ from ..extractors.people import PeopleFeed, count_people
 from ..http import LogStats, RequestLog
 from ..listings import ListingCache
 from ..load import ReplaceResult, TableWriter, Target
+from ..load.replace import SwapPolicy, SwapTimeout
+from ..load.table import TableAltered
+from ..locks import LockLost
 from ..logs import redact
 from .crash import CrashPoints
 from .keys import existing_keys
@@ -64,6 +67,8 @@ class Services:
     crash: CrashPoints = field(default_factory=CrashPoints)
     workers: int = 1
     """Objects replicated at once (threads sharing the client and its rate limiter)."""
+    swap_lock_timeout: float = 3.0
+    """Seconds a full refresh's swap waits (per try) for sessions reading the old table."""
 
     @property
     def engine(self) -> sa.Engine:
@@ -171,8 +176,6 @@ class ObjectRun:
             return self._result("skipped", self._holder_message())
         try:
             with svc.target.begin() as conn:
-                if self.rebuild and not self.partial:
-                    state.reset_state(conn, name)
                 current = state.load_state(conn, name)
                 state.start_object(conn, self.run_id, name, now=svc.clock())
             floor = None
@@ -199,7 +202,9 @@ class ObjectRun:
             batches = extract(ctx)
             keep = keeps(self.spec, floor)
             if self.mode == "replace":
-                self._replace(batches, keep, current.watermark)
+                # --full-refresh forgets the watermark only when the new table is in
+                # (in the swap's transaction): a failed rebuild leaves both as they were.
+                self._replace(batches, keep, None if self.rebuild else current.watermark)
             else:
                 self._batches(batches, keep, current.watermark)
             return self._result("success", self._note())
@@ -217,6 +222,7 @@ class ObjectRun:
         if self._writer is None:
             spec = self.spec
             self._writer = self.svc.target.table(spec.table, spec.key, spec.timestamps)
+            self._writer.object_name = spec.name  # named in the hint of a hand-altered table
         return self._writer
 
     def _batches(
@@ -224,6 +230,8 @@ class ObjectRun:
     ) -> None:
         svc, spec = self.svc, self.spec
         table = self._table()
+        with svc.engine.connect() as conn:
+            table.verify(conn)  # a table altered by hand: a hint, not a driver error
         for batch in batches:
             self._check_stop()
             svc.crash.reached("batch")
@@ -238,6 +246,7 @@ class ObjectRun:
                     ins, upd = table.upsert(conn, rows)
                     self.tally.inserted += ins
                     self.tally.updated += upd
+                self._guard(conn)
                 self._save(conn, batch, old)
                 svc.crash.reached("write")
             svc.crash.reached("commit")
@@ -263,12 +272,15 @@ class ObjectRun:
             self.tally.inserted += outcome.inserted
             self.tally.updated += outcome.updated
             self.tally.deleted += outcome.deleted
+            if self.rebuild:
+                state.reset_state(conn, spec.name)
             self._save(conn, Batch([], done=True), old, rows_total=outcome.rows)
             svc.crash.reached("write")
 
         # Each batch is staged in a short transaction of its own (no write lock
         # held across API calls); the swap and the state commit together last.
-        table.replace_staged(rows(), finish)
+        swap = SwapPolicy(timeout=svc.swap_lock_timeout, sleep=svc.sleep)
+        table.replace_staged(rows(), finish, run_id=self.run_id, guard=self._guard, swap=swap)
         svc.crash.reached("commit")
 
     def _save(
@@ -354,9 +366,14 @@ class ObjectRun:
         if self.stop.is_set():
             raise RunStopped("the run stopped (another object failed fatally, or an interrupt)")
 
-    def _tick(self) -> None:
+    def _guard(self, conn: sa.Connection) -> None:
+        """Last in each write transaction: the object's lock is still ours (else LockLost)."""
         if self.lock is not None:
-            self.lock.heartbeat()
+            self.lock.confirm(conn)
+
+    def _tick(self) -> None:
+        if self.lock is not None and not self.lock.heartbeat():
+            raise LockLost(self.spec.name)  # stop at once: another run may hold it now
         calls = self._calls()
         self.svc.progress.update(
             self.spec.name,
@@ -368,7 +385,8 @@ class ObjectRun:
         )
 
     def _failed(self, exc: BaseException) -> ObjectResult:
-        message = redact(f"{type(exc).__name__}: {exc}")
+        clean = isinstance(exc, LockLost | TableAltered | SwapTimeout)  # whole sentences
+        message = redact(str(exc) if clean else f"{type(exc).__name__}: {exc}")
         try:
             with self.svc.target.begin() as conn:
                 stats = state.ObjectStats(

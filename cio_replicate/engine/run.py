@@ -197,6 +197,7 @@ def replicate_with_settings(settings: Settings, options: RunOptions) -> RunRepor
                 lock_wait=options.lock_wait,
                 crash=CrashPoints.from_env(),
                 workers=settings.concurrency,
+                swap_lock_timeout=settings.swap_lock_timeout,
             )
             return replicate(svc, options)
         finally:

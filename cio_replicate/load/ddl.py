@@ -11,11 +11,12 @@ does not have).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
 from .dialects import Dialect, column_type
-from .names import SYNCED_AT, identifier
+from .names import SYNCED_AT, fold, identifier
 from .schema import Column
 from .types import FLOAT_EXACT
 from .writer import SqlWriter
@@ -72,6 +73,53 @@ class Ddl:
         if not inspector.has_table(table):
             return None
         return {str(c["name"]) for c in inspector.get_columns(table)}
+
+    def mismatch(
+        self, conn: sa.Connection, table: str, columns: Iterable[Column], keys: Sequence[str]
+    ) -> str | None:
+        """What about ``table`` differs from ``columns`` (as recorded), None if nothing.
+
+        Catches what was altered by hand: the table dropped, a column dropped,
+        or a column's type changed to another kind (text for a number, a
+        number for text, ...). Extra columns are no concern.
+        """
+        inspector = sa.inspect(conn)
+        if not inspector.has_table(table):
+            return "the table is missing"
+        live = {
+            fold(self._reflected(str(c["name"]))): c["type"] for c in inspector.get_columns(table)
+        }
+        wanted = sorted(columns, key=lambda c: c.position)
+        string_keys = sum(1 for c in wanted if c.name in keys and c.type == "text")
+        synced = Column(SYNCED_AT, SYNCED_AT, "timestamp", len(wanted))
+        for col in [*wanted, synced]:
+            found = live.get(fold(col.name))
+            if found is None:
+                return f"column {col.name} is missing"
+            if not isinstance(found, self._kinds(col.type)):
+                try:
+                    shown = str(found.compile(dialect=self.sa_dialect))
+                except Exception:  # a type SQLAlchemy cannot render back
+                    shown = type(found).__name__
+                expected = self.type_sql(col, keys, string_keys)
+                return f"column {col.name} is {shown}, expected {expected}"
+        return None
+
+    def _reflected(self, name: str) -> str:
+        """A column name as reflected, unquoted (SQLAlchemy's MySQL reflection doubles `)."""
+        return name.replace("``", "`") if self.dialect.name == "mysql" else name
+
+    def _kinds(self, logical: str) -> tuple[type[sa.types.TypeEngine[Any]], ...]:
+        """The reflected SQLAlchemy types that hold a logical type's values."""
+        loose = self.dialect.name != "postgresql"  # JSON as text; MySQL's BOOL is TINYINT
+        kinds: dict[str, tuple[type[sa.types.TypeEngine[Any]], ...]] = {
+            "int": (sa.Integer,),
+            "float": (sa.Float, sa.Numeric),
+            "bool": (sa.Boolean, sa.Integer) if self.dialect.name == "mysql" else (sa.Boolean,),
+            "timestamp": (sa.DateTime,),
+            "json": (sa.JSON, sa.String) if loose else (sa.JSON,),
+        }
+        return kinds.get(logical, (sa.String,))
 
     def has_big_ints(self, conn: sa.Connection, table: str, column: str) -> bool:
         """Would this int column lose precision as a double?"""

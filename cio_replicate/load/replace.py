@@ -1,7 +1,11 @@
 """Full refresh: stage the new content, then swap it in, atomically for readers.
 
-1. ``<table>__cio_new`` is created with the table's columns (a leftover of an
-   earlier crash is dropped first).
+1. ``<table>__cio_new_<run>`` (``<run>``: 8 hex digits of the run id, so two
+   runs never share a stage) is created with the wanted columns (what
+   ``_cio_columns`` records plus what the rows bring, never the live table's
+   columns: a table altered by hand is rebuilt as it should be). Leftover
+   stages of this table (a killed run's, or a run that lost the object's
+   lock) are dropped first: call this holding the object's lock.
 2. Batches stream into it, one at a time (memory stays flat); a new field or
    a wider type seen mid-stream changes the stage as it goes.
 3. The stage is compared with the old table (rows inserted, updated, deleted);
@@ -12,7 +16,16 @@
    the commit and the new one after; on MySQL by one ``RENAME TABLE t TO
    old, stage TO t`` (atomic), after which the old table is dropped. MySQL
    commits implicitly at each DDL statement: the stage's rows are committed
-   by the RENAME, before the caller's commit.
+   by the RENAME, before the caller's commit. A session reading the old table
+   in an open transaction holds a lock the swap needs, and the swap's waiting
+   blocks new readers: the swap waits at most ``SwapPolicy.timeout`` seconds
+   (PostgreSQL ``lock_timeout``, MySQL ``lock_wait_timeout``), then retries
+   with backoff, and finally gives up (:class:`SwapTimeout`): table kept,
+   stage dropped, ``finish`` (the caller's state) not run.
+
+A live table altered by hand (a column dropped, a type changed, the table
+dropped) is not compared with the stage (the comparison would fail or lie):
+every staged row counts as inserted and every old row as deleted.
 
 Swapping drops what hangs on the old table (views, grants, a PostgreSQL
 view would even block the DROP).
@@ -20,6 +33,8 @@ view would even block the DROP).
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,11 +43,24 @@ import sqlalchemy as sa
 
 from .dialects import BulkPath
 from .mapper import Row
-from .names import identifier
 from .schema import Columns, write_map
+from .staging import (
+    Guard,
+    SwapPolicy,
+    SwapTimeout,
+    drop_leftovers,
+    lock_timed_out,
+    lock_timeout,
+    stage_name,
+    stage_prefix,
+)
 
 if TYPE_CHECKING:
     from .table import TableWriter
+
+__all__ = ["ReplaceResult", "SwapPolicy", "SwapTimeout", "stage_name", "stage_prefix"]
+
+log = logging.getLogger("cio_replicate.load")
 
 
 @dataclass(frozen=True)
@@ -67,20 +95,36 @@ def replace_table(
     *,
     batch_size: int,
     path: BulkPath | None,
+    run_id: str | None = None,
 ) -> ReplaceResult:
     """Stage and swap inside the caller's one transaction."""
-    target, ddl = writer.target, writer.target.ddl
-    stage = identifier(writer.name + "__cio_new", target.dialect)
-    recorded = writer.recorded(conn)
-    exists = ddl.existing_columns(conn, writer.name) is not None
-    ddl.drop(conn, stage)
+    stage = stage_name(writer.name, run_id or str(uuid.uuid4()), writer.target.dialect)
+    recorded, exists, problem = _begin(writer, conn, stage)
     staged: Columns | None = None
     for rows in _batches(items, batch_size):
         staged = _stage(writer, conn, stage, staged, rows, path)
     if staged is None and exists:
         writer.sync(conn, stage, None, check_existing=False)  # an empty table
-    change = _measure(writer, conn, stage, recorded, exists, staged)
+    change = _measure(writer, conn, stage, recorded, exists, staged, problem)
     return _swap(writer, conn, stage, recorded, exists, change)
+
+
+def _begin(
+    writer: TableWriter, conn: sa.Connection, stage: str
+) -> tuple[Columns, bool, str | None]:
+    """(recorded columns, the live table exists, how it was altered by hand)."""
+    recorded = writer.recorded(conn)
+    exists = writer.target.ddl.existing_columns(conn, writer.name) is not None
+    problem = writer.altered(conn) if exists and recorded else None
+    if problem is not None:
+        log.warning(
+            "%s was altered outside cio-replicate (%s): rebuilding it from the source",
+            writer.name,
+            problem,
+        )
+    drop_leftovers(writer, conn, stage)
+    writer.target.ddl.drop(conn, stage)
+    return recorded, exists, problem
 
 
 def replace_staged(
@@ -90,37 +134,102 @@ def replace_staged(
     *,
     batch_size: int,
     path: BulkPath | None,
+    run_id: str | None = None,
+    guard: Guard | None = None,
+    swap: SwapPolicy | None = None,
 ) -> ReplaceResult:
     """Stage each batch in a short transaction of its own; swap in a last one.
 
     ``finish`` runs in the swap's transaction (the caller's state goes there).
     No write lock is held while ``items`` is produced (API calls, on SQLite the
     whole database's lock), and a kill before the swap leaves the live table
-    as it was, plus a stage that the next full refresh drops first.
+    as it was, plus a stage that the next full refresh drops first. Any other
+    failure drops the stage. ``guard`` (e.g. the object lock's ``confirm``)
+    runs last in each stage transaction and first in the swap's.
     """
-    target, ddl = writer.target, writer.target.ddl
-    stage = identifier(writer.name + "__cio_new", target.dialect)
+    target = writer.target
+    stage = stage_name(writer.name, run_id or str(uuid.uuid4()), target.dialect)
     with target.begin() as conn:
-        recorded = writer.recorded(conn)
-        exists = ddl.existing_columns(conn, writer.name) is not None
-        ddl.drop(conn, stage)
-    staged: Columns | None = None
-    for rows in _batches(items, batch_size):
-        with target.begin() as conn:
-            staged = _stage(writer, conn, stage, staged, rows, path)
-    if staged is None and exists:
-        with target.begin() as conn:
-            writer.sync(conn, stage, None, check_existing=False)  # an empty table
-    # The comparison reads (seconds on millions of rows) outside the write
-    # transaction: on SQLite that holds the whole database's write lock, which
-    # the run's other objects wait for. The object's lock keeps other writers
-    # away from this table and its stage meanwhile.
-    with target.connect() as conn:
-        change = _measure(writer, conn, stage, recorded, exists, staged)
-    with target.begin() as conn:
-        result = _swap(writer, conn, stage, recorded, exists, change)
-        finish(conn, result)
-    return result
+        recorded, exists, problem = _begin(writer, conn, stage)
+    try:
+        staged: Columns | None = None
+        for rows in _batches(items, batch_size):
+            with target.begin() as conn:
+                staged = _stage(writer, conn, stage, staged, rows, path)
+                if guard is not None:
+                    guard(conn)
+        if staged is None and exists:
+            with target.begin() as conn:
+                writer.sync(conn, stage, None, check_existing=False)  # an empty table
+        # The comparison reads (seconds on millions of rows) outside the write
+        # transaction: on SQLite that holds the whole database's write lock, which
+        # the run's other objects wait for. The object's lock keeps other writers
+        # away from this table and its stage meanwhile.
+        with target.connect() as conn:
+            change = _measure(writer, conn, stage, recorded, exists, staged, problem)
+        return _swap_in(writer, stage, recorded, exists, change, finish, guard, swap)
+    except BaseException:
+        _drop_quietly(writer, stage)
+        raise
+
+
+def _drop_quietly(writer: TableWriter, stage: str) -> None:
+    try:
+        with writer.target.begin() as conn:
+            writer.target.ddl.drop(conn, stage)
+    except Exception:  # the database may be what failed: the next refresh drops it
+        log.debug("could not drop %s", stage, exc_info=True)
+
+
+class _Busy(Exception):
+    """The swap's DDL waited longer than the policy allows."""
+
+
+def _swap_in(
+    writer: TableWriter,
+    stage: str,
+    recorded: Columns,
+    exists: bool,
+    change: _Change,
+    finish: Callable[[sa.Connection, ReplaceResult], None],
+    guard: Guard | None,
+    swap: SwapPolicy | None,
+) -> ReplaceResult:
+    """The swap and ``finish`` in one transaction, retried while readers hold the table."""
+    policy = swap or SwapPolicy()
+    target = writer.target
+    for attempt in range(policy.attempts):
+        if attempt:
+            policy.sleep(policy.backoff * 2 ** (attempt - 1))
+        try:
+            with target.begin() as conn:
+                if guard is not None:
+                    guard(conn)
+                result = _bounded_swap(writer, conn, stage, recorded, exists, change, policy)
+                finish(conn, result)
+            return result
+        except _Busy:
+            log.info("%s: readers hold the table, swap try %d failed", writer.name, attempt + 1)
+    raise SwapTimeout(writer.name, policy)
+
+
+def _bounded_swap(
+    writer: TableWriter,
+    conn: sa.Connection,
+    stage: str,
+    recorded: Columns,
+    exists: bool,
+    change: _Change,
+    policy: SwapPolicy,
+) -> ReplaceResult:
+    """``_swap`` with a lock timeout (only around the swap, not the caller's ``finish``)."""
+    with lock_timeout(writer.target.sql, conn, policy.timeout):
+        try:
+            return _swap(writer, conn, stage, recorded, exists, change)
+        except sa.exc.DBAPIError as exc:
+            if lock_timed_out(exc, writer.target.dialect.name):
+                raise _Busy from exc
+            raise
 
 
 def _stage(
@@ -153,6 +262,7 @@ def _measure(
     recorded: Columns,
     exists: bool,
     staged: Columns | None,
+    problem: str | None = None,
 ) -> _Change:
     """The stage against the live table (reads only)."""
     if staged is None and not exists:
@@ -161,6 +271,9 @@ def _measure(
     total = int(writer.target.sql.execute(conn, f"SELECT COUNT(*) FROM {q(stage)}").scalar_one())  # noqa: S608
     if not exists:
         return _Change(ReplaceResult(total, total, 0, 0), swap=True)
+    if problem is not None:  # altered by hand: rebuild, whatever the rows say
+        old = writer.target.sql.execute(conn, f"SELECT COUNT(*) FROM {q(writer.name)}")  # noqa: S608
+        return _Change(ReplaceResult(total, total, 0, int(old.scalar_one())), swap=True)
     before: Columns = dict(recorded)
     inserted, updated, deleted = _compare(writer, conn, stage, before, total)
     unchanged_schema = all(before.get(slot) == col for slot, col in writer.wanted.items())

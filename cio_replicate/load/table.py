@@ -13,15 +13,28 @@ from sqlalchemy import event
 from ..clock import from_unix
 from .ddl import Widening
 from .dialects import BulkPath
-from .mapper import Mapper, Row
+from .mapper import LoadError, Mapper, Row
 from .names import SYNCED_AT, fold
 from .schema import Column, Columns, read_map, write_map
 from .types import Logical, join
 from .writer import Shape
 
 if TYPE_CHECKING:
-    from .replace import ReplaceResult
+    from .replace import ReplaceResult, SwapPolicy
     from .target import Target
+
+
+class TableAltered(LoadError):
+    """The live table differs from what ``_cio_columns`` records (altered by hand)."""
+
+    def __init__(self, table: str, problem: str, object_name: str | None) -> None:
+        self.table = table
+        self.problem = problem
+        what = object_name or "<object>"
+        super().__init__(
+            f"table {table} was altered outside cio-replicate: {problem}; "
+            f"run `cio-replicate replicate {what} --full-refresh` to rebuild it"
+        )
 
 
 class UpsertCounts(NamedTuple):
@@ -52,6 +65,9 @@ class TableWriter:
         self._wanted: Columns = dict(recorded)
         self._mapper = Mapper(name, target.dialect, self.key, timestamps, self._wanted)
         self._watched: weakref.WeakSet[sa.Connection] = weakref.WeakSet()
+        self._verified = False
+        self.object_name: str | None = None
+        """The object this table belongs to (named in hints)."""
 
     def __repr__(self) -> str:
         return f"TableWriter({self.name!r}, key={self.key!r})"
@@ -105,12 +121,31 @@ class TableWriter:
         with the caller's transaction.
         """
         recorded = self.recorded(conn)
+        self.verify(conn)
         if all(recorded.get(slot) == col for slot, col in self._wanted.items()):
             return False
         self.sync(conn, self.name, recorded, check_existing=True)
         write_map(conn, self.name, recorded, self._wanted)
         self.mark_recorded(conn)
         return True
+
+    def verify(self, conn: sa.Connection) -> None:
+        """Raise :class:`TableAltered` if the live table lost a recorded column or the
+        table itself, or a column's type was changed by hand (checked once per writer)."""
+        if self._verified:
+            return
+        recorded = self.recorded(conn)
+        if recorded:
+            problem = self.altered(conn)
+            if problem is not None:
+                raise TableAltered(self.name, problem, self.object_name)
+        self._verified = True
+
+    def altered(self, conn: sa.Connection, table: str | None = None) -> str | None:
+        """How the live table differs from what is recorded (None: it does not)."""
+        recorded = self.recorded(conn)
+        keys = [c.name for slot, c in recorded.items() if slot in {(f, False) for f in self.key}]
+        return self.target.ddl.mismatch(conn, table or self.name, recorded.values(), keys)
 
     def recorded(self, conn: sa.Connection) -> Columns:
         """The columns as ``_cio_columns`` has them (read again after a rollback)."""
@@ -227,6 +262,7 @@ class TableWriter:
         *,
         batch_size: int = 5000,
         path: BulkPath | None = None,
+        run_id: str | None = None,
     ) -> ReplaceResult:
         """Full refresh: the table's content becomes exactly these rows, atomically.
 
@@ -236,7 +272,7 @@ class TableWriter:
         """
         from .replace import replace_table
 
-        return replace_table(self, conn, batches, batch_size=batch_size, path=path)
+        return replace_table(self, conn, batches, batch_size=batch_size, path=path, run_id=run_id)
 
     def replace_staged(
         self,
@@ -245,10 +281,26 @@ class TableWriter:
         *,
         batch_size: int = 5000,
         path: BulkPath | None = None,
+        run_id: str | None = None,
+        guard: Callable[[sa.Connection], None] | None = None,
+        swap: SwapPolicy | None = None,
     ) -> ReplaceResult:
         """Full refresh in short transactions: each batch is staged and committed
         on its own, then one transaction swaps the stage in and runs ``finish``
-        (the caller's state). Readers still see the old table until the swap."""
+        (the caller's state). Readers still see the old table until the swap.
+
+        ``run_id`` names the stage (unique per run); ``guard`` runs last in each
+        stage transaction and first in the swap's (e.g. the lock's ``confirm``);
+        ``swap`` bounds the wait for readers of the old table."""
         from .replace import replace_staged
 
-        return replace_staged(self, batches, finish, batch_size=batch_size, path=path)
+        return replace_staged(
+            self,
+            batches,
+            finish,
+            batch_size=batch_size,
+            path=path,
+            run_id=run_id,
+            guard=guard,
+            swap=swap,
+        )

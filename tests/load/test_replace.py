@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from cio_replicate import systables
 from cio_replicate.load import TableWriter, Target, column_map
 from cio_replicate.load.mapper import Row
+from cio_replicate.load.replace import stage_name
 
 from .conftest import by_key, load, read
 
@@ -53,9 +54,7 @@ def test_a_replace_without_change_keeps_the_table_and_its_sync_times(
         again = table.replace(conn, [table.prepare(segments(range(5)))])
     assert (again.rows, again.inserted, again.updated, again.deleted) == (5, 0, 0, 0)
     assert {r["id"]: r["_cio_synced_at"] for r in read(target, table)} == synced
-    assert not any(
-        name.endswith("__cio_new") for name in sa.inspect(target.engine).get_table_names()
-    )
+    assert not any("__cio_new" in name for name in sa.inspect(target.engine).get_table_names())
     with target.begin() as conn:
         changed = table.replace(conn, [table.prepare(segments(range(5), version=1))])
     assert changed.updated == 5
@@ -68,7 +67,7 @@ def test_replace_streams_and_readers_see_old_or_new_never_half(target: Target) -
     load(target, table, old)
     new = segments(range(1000, 3000), version=1)
     batch = 200
-    stage = target.table_name("segments") + "__cio_new"
+    stage = stage_name(target.table_name("segments"), "run-1", target.dialect)
     seen_mid_stream: list[int] = []
     staged_before_last: list[int] = []
 
@@ -99,7 +98,7 @@ def test_replace_streams_and_readers_see_old_or_new_never_half(target: Target) -
     reader.start()
     try:
         with target.begin() as conn:
-            result = table.replace(conn, stream(conn))
+            result = table.replace(conn, stream(conn), run_id="run-1")
     finally:
         stop.set()
         reader.join()
@@ -212,4 +211,4 @@ def test_staged_replace_interrupted_keeps_the_old_table(target: Target) -> None:
     assert sorted(by_key(read(target, table))) == list(range(4))
     result = table.replace_staged([table.prepare(segments(range(2)))], lambda c, o: None)
     assert (result.rows, result.deleted) == (2, 2)
-    assert not any(n.endswith("__cio_new") for n in sa.inspect(target.engine).get_table_names())
+    assert not any("__cio_new" in n for n in sa.inspect(target.engine).get_table_names())
