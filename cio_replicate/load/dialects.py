@@ -42,6 +42,7 @@ class Dialect:
     bulk_paths: tuple[BulkPath, ...]  # the first is the default
     paramstyle: Literal["qmark", "format"]
     key_collation: str | None = None  # MySQL: binary, no-pad (keys are case-sensitive)
+    text_nul: bool = True  # text and JSON can hold U+0000 (not on PostgreSQL: U+FFFD)
 
 
 SQLITE = Dialect(
@@ -69,6 +70,7 @@ POSTGRESQL = Dialect(
     # than pipelined executemany at every batch size from 10 to 5,000 rows here.
     bulk_paths=("copy", "executemany"),
     paramstyle="format",
+    text_nul=False,
 )
 
 MYSQL = Dialect(
