@@ -50,7 +50,7 @@ def test_script_location_holds_the_environment_and_revisions() -> None:
     assert (where / "env.py").is_file()
     assert (where / "script.py.mako").is_file()
     assert list((where / "versions").glob("0001_*.py"))
-    assert head_revision() == "0001_initial"
+    assert head_revision() == "0002_utf8mb4"
 
 
 def test_upgrade_creates_exactly_the_systemtable_names(db_url: str) -> None:
@@ -64,12 +64,12 @@ def test_upgrade_creates_exactly_the_systemtable_names(db_url: str) -> None:
 def test_upgrade_is_idempotent_and_takes_an_engine(db_url: str) -> None:
     engine = sa.create_engine(db_url)
     try:
-        assert upgrade(engine) == "0001_initial"
-        assert upgrade(engine) == "0001_initial"
-        assert current_revision(engine) == "0001_initial"
+        assert upgrade(engine) == "0002_utf8mb4"
+        assert upgrade(engine) == "0002_utf8mb4"
+        assert current_revision(engine) == "0002_utf8mb4"
     finally:
         engine.dispose()
-    assert _version_rows(db_url) == ["0001_initial"]
+    assert _version_rows(db_url) == ["0002_utf8mb4"]
 
 
 def test_migrated_schema_matches_systables_and_ignores_datatable_names(db_url: str) -> None:
@@ -100,7 +100,7 @@ def test_downgrade_to_base_and_back(sqlite_url: str) -> None:
             command.downgrade(alembic_config(conn), "base")
         assert table_names(sqlite_url) == {VERSION_TABLE}
         assert current_revision(engine) is None
-        assert upgrade(engine) == "0001_initial"
+        assert upgrade(engine) == "0002_utf8mb4"
     finally:
         engine.dispose()
     assert SYSTEM_TABLES <= table_names(sqlite_url)
@@ -120,6 +120,6 @@ def test_concurrent_upgrades_from_several_processes(db_url: str) -> None:
     results = [proc.communicate() for proc in procs]
     for proc, (out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
-        assert out.strip() == "0001_initial"
-    assert _version_rows(db_url) == ["0001_initial"]
+        assert out.strip() == "0002_utf8mb4"
+    assert _version_rows(db_url) == ["0002_utf8mb4"]
     assert table_names(db_url) == SYSTEM_TABLES | {VERSION_TABLE}

@@ -38,6 +38,7 @@ from .writer import SqlWriter
 SQLITE_BUSY_MS = 30_000
 WRITE_OPTION = "cio_write"  # execution option: this connection will write
 _DRIVERS = {
+    "postgres": "postgresql+psycopg",
     "postgresql": "postgresql+psycopg",
     "mysql": "mysql+pymysql",
     "mariadb": "mysql+pymysql",
@@ -90,7 +91,7 @@ def configure_engine(engine: sa.Engine) -> sa.Engine:
 def create_target_engine(url: str | sa.URL, **kwargs: Any) -> sa.Engine:
     """An engine for a target URL, with the drivers and settings the loader needs.
 
-    ``postgresql://`` means psycopg 3 and ``mysql://``/``mariadb://`` PyMySQL.
+    ``postgres://``/``postgresql://`` mean psycopg 3 and ``mysql://``/``mariadb://`` PyMySQL.
     """
     parsed = sa.make_url(url)
     if parsed.password:
