@@ -34,6 +34,7 @@ from ..extractors.people import PeopleFeed, count_people
 from ..http import LogStats, RequestLog
 from ..listings import ListingCache
 from ..load import ReplaceResult, TableWriter, Target
+from ..load.dberrors import error_message
 from ..logs import redact
 from .crash import CrashPoints
 from .keys import existing_keys
@@ -368,7 +369,7 @@ class ObjectRun:
         )
 
     def _failed(self, exc: BaseException) -> ObjectResult:
-        message = redact(f"{type(exc).__name__}: {exc}")
+        message = error_message(exc, self.spec.table)  # one line: no SQL, no values
         try:
             with self.svc.target.begin() as conn:
                 stats = state.ObjectStats(
