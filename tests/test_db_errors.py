@@ -12,6 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from cio_replicate.cli import main
+from cio_replicate.load import Target
+from cio_replicate.load.dberrors import describe
 from cio_replicate.sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Sandbox
 from cio_replicate.sandbox.server import serve
 
@@ -145,3 +147,34 @@ def test_too_many_columns_fails_the_object_naming_its_table(
         assert "Too many columns" in capsys.readouterr().err
     finally:
         server.shutdown()
+
+
+@pytest.mark.parametrize(
+    "url", [pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("mysql", marks=pytest.mark.mysql)]
+)  # fmt: skip
+def test_a_dropped_connection_is_described_without_sql(
+    url: str, request: pytest.FixtureRequest
+) -> None:
+    """A session killed by the server (failover, restart, idle timeout) mid-run."""
+    url = str(request.getfixturevalue(f"{url}_url"))
+    target = Target(url)
+    admin = sa.create_engine(url)
+    try:
+        with target.connect() as conn:
+            if target.dialect.name == "postgresql":
+                pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+                kill = f"SELECT pg_terminate_backend({int(pid)})"
+            else:
+                pid = conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one()
+                kill = f"KILL {int(pid)}"
+            with admin.begin() as other:
+                other.exec_driver_sql(kill)
+            with pytest.raises(sa.exc.DBAPIError) as info:
+                conn.execute(sa.text("SELECT :secret"), {"secret": "a person's email"})
+        line = describe(info.value)
+    finally:
+        admin.dispose()
+        target.dispose()
+    assert line.startswith(f"cannot use target {sa.make_url(url).render_as_string()}")
+    assert "the connection to the database was lost" in line and "Rerun" in line
+    assert "SELECT" not in line and "person" not in line
