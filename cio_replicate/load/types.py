@@ -148,6 +148,20 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def shallow(value: Any, depth: int) -> Any:
+    """``value`` with every object or array nested deeper than ``depth`` levels
+    replaced by its JSON text (a string), for databases that limit JSON nesting."""
+    if isinstance(value, Mapping):
+        if depth <= 0:
+            return dumps(value)
+        return {k: shallow(v, depth - 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        if depth <= 0:
+            return dumps(value)
+        return [shallow(v, depth - 1) for v in value]
+    return value
+
+
 # --- values no database stores --------------------------------------------------
 #
 # A lone UTF-16 surrogate (JSON "\ud800" without its pair) is no character: no

@@ -3,7 +3,9 @@ load on every database, as the README says, and the same batch reloads as 'uncha
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 from cio_replicate.load import Target, column_map
 
@@ -75,4 +77,32 @@ def test_non_finite_numbers_inside_json_become_strings(target: Target) -> None:
     assert load(target, table, records) == (1, 0)
     (row,) = read(target, table)
     assert row["data"] == {"nan": "NaN", "inf": ["Infinity", "-Infinity"], "ok": 1.5}
+    assert load(target, table, records) == (0, 0)
+
+
+def _deep(levels: int) -> Any:
+    value: Any = "bottom"
+    for i in range(levels):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
+def test_json_nested_deeper_than_the_database_allows(target: Target) -> None:
+    """MariaDB refuses JSON nested 32 levels deep (MySQL: over 100): deeper parts are
+    stored as their JSON text; elsewhere the value is kept as it is."""
+    table = target.table("events", key=("id",))
+    value = _deep(120)
+    records = [{"id": 1, "data": value}, {"id": 2, "data": _deep(31)}]
+    assert load(target, table, records) == (2, 0)
+    rows = by_key(read(target, table))
+    assert rows[2]["data"] == _deep(31)
+    stored, depth = rows[1]["data"], target.dialect.json_depth
+    if depth is None:
+        assert stored == value
+    else:
+        for _ in range(depth):  # the first `depth` levels are JSON, the rest one string
+            stored, value = (
+                (stored["k"], value["k"]) if isinstance(value, dict) else (stored[0], value[0])
+            )
+        assert isinstance(stored, str) and json.loads(stored) == value
     assert load(target, table, records) == (0, 0)
