@@ -47,7 +47,8 @@ CAUSES: dict[str, tuple[str, str]] = {
     "permission": ("permission denied", GRANTS),
     "read_only": (
         "the database is read-only",
-        "point target_url (CIO_TARGET_URL / --target-url) at a writable server, not a replica",
+        "point target_url (CIO_TARGET_URL / --target-url) at a writable server, not a "
+        "replica (SQLite: make the file and its folder writable by this user)",
     ),
     "too_many_columns": (
         "more columns than the database allows in one table (MySQL/MariaDB InnoDB: 1017, "
