@@ -191,8 +191,19 @@ def masked_url(url: str) -> str:
         return redact(url)
 
 
+# A URL without a driver, as PaaS providers hand them out -> the installed driver.
+_DRIVERLESS = re.compile(r"^(?:postgres|postgresql|mysql|mariadb)(?=://)", re.IGNORECASE)
+_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg"}
+
+
+def normalize_target_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` mean psycopg 3, ``mysql://`` and
+    ``mariadb://`` PyMySQL; the rest of the URL stays as written."""
+    return _DRIVERLESS.sub(lambda m: _DRIVERS.get(m.group(0).lower(), "mysql+pymysql"), url)
+
+
 def _target_url(value: object) -> str:
-    url = _text(value)
+    url = normalize_target_url(_text(value))
     written = _URL_PASSWORD.match(url)
     register_secret(written.group(1) if written else None)
     try:
@@ -208,6 +219,12 @@ def _target_url(value: object) -> str:
     if not known:
         raise ValueError(
             f"{parsed.drivername}:// is not a supported database: use {TARGET_EXAMPLES}"
+        )
+    charset = parsed.query.get("charset")
+    if backend in ("mysql", "mariadb") and charset not in (None, "utf8mb4"):
+        raise ValueError(
+            f"charset={charset} cannot hold every value (emoji need 4 bytes): "
+            "use charset=utf8mb4 or leave charset out"
         )
     return url
 

@@ -11,9 +11,11 @@ import sys
 import traceback
 
 import click
+import sqlalchemy as sa
 
 from .. import __version__
 from ..errors import EXIT_UNEXPECTED, EXIT_USAGE, CioReplicateError
+from ..load.dberrors import describe
 from ..logs import redact, setup_logging
 from .context import CliState
 
@@ -74,12 +76,30 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
+    except sa.exc.DBAPIError as exc:  # one line, no SQL and no parameters unless -vv
+        click.echo(f"error: {describe(exc)}", err=True)
+        if _verbosity(argv if argv is not None else sys.argv[1:]) >= 2:
+            click.echo(redact(traceback.format_exc()), err=True)
+        return EXIT_UNEXPECTED
     except Exception as exc:
         click.echo(f"unexpected error: {redact(type(exc).__name__ + ': ' + str(exc))}", err=True)
         if verbose:
             click.echo(redact(traceback.format_exc()), err=True)
         return EXIT_UNEXPECTED
     return 0
+
+
+def _verbosity(argv: list[str]) -> int:
+    """How many -v the global options hold (-v, -vv, --verbose), before the command."""
+    count = 0
+    for arg in argv:
+        if arg == "--verbose":
+            count += 1
+        elif arg.startswith("-") and not arg.startswith("--") and set(arg[1:]) == {"v"}:
+            count += len(arg) - 1
+        elif not arg.startswith("-"):
+            break
+    return count
 
 
 def run() -> None:

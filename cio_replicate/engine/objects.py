@@ -34,6 +34,7 @@ from ..extractors.people import PeopleFeed, count_people
 from ..http import LogStats, RequestLog
 from ..listings import ListingCache
 from ..load import ReplaceResult, TableWriter, Target
+from ..load.dberrors import error_message, one_line
 from ..load.replace import SwapPolicy, SwapTimeout
 from ..load.table import TableAltered
 from ..locks import LockLost
@@ -385,8 +386,10 @@ class ObjectRun:
         )
 
     def _failed(self, exc: BaseException) -> ObjectResult:
-        clean = isinstance(exc, LockLost | TableAltered | SwapTimeout)  # whole sentences
-        message = redact(str(exc) if clean else f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, LockLost | TableAltered | SwapTimeout):  # whole sentences
+            message = one_line(str(exc))
+        else:
+            message = error_message(exc, self.spec.table)  # one line: no SQL, no values
         try:
             with self.svc.target.begin() as conn:
                 stats = state.ObjectStats(

@@ -29,6 +29,7 @@ from ..extractors.people import PeopleFeed, feed_pair
 from ..http import LogStats, open_client
 from ..listings import ListingCache
 from ..load import Target
+from ..load.dberrors import error_message
 from .crash import CrashPoints
 from .objects import ObjectRun, Services
 from .report import ObjectResult, Progress, RunReport
@@ -66,7 +67,7 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
     try:
         done = _run_jobs(jobs, max(1, svc.workers), stop)
     except BaseException as exc:
-        _finish(svc, run_id, "failed", mark, f"{type(exc).__name__}: {exc}")
+        _finish(svc, run_id, "failed", mark, error_message(exc))
         raise
     order = {name: i for i, name in enumerate(names)}
     results = tuple(sorted(done, key=lambda r: order[r.name]))

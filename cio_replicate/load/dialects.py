@@ -42,6 +42,8 @@ class Dialect:
     bulk_paths: tuple[BulkPath, ...]  # the first is the default
     paramstyle: Literal["qmark", "format"]
     key_collation: str | None = None  # MySQL: binary, no-pad (keys are case-sensitive)
+    text_nul: bool = True  # text and JSON can hold U+0000 (not on PostgreSQL: U+FFFD)
+    json_depth: int | None = None  # deepest JSON nesting stored (deeper: as JSON text)
 
 
 SQLITE = Dialect(
@@ -69,6 +71,7 @@ POSTGRESQL = Dialect(
     # than pipelined executemany at every batch size from 10 to 5,000 rows here.
     bulk_paths=("copy", "executemany"),
     paramstyle="format",
+    text_nul=False,
 )
 
 MYSQL = Dialect(
@@ -102,7 +105,9 @@ def dialect_for(engine: sa.Engine) -> Dialect:
         version = getattr(engine.dialect, "server_version_info", None) or ()
         if not is_mariadb and tuple(version) >= (8, 0, 0):
             collation = "utf8mb4_0900_bin"
-        return dataclasses.replace(MYSQL, key_collation=collation)
+        # MariaDB's JSON_VALID check refuses 32 levels of nesting, MySQL more than 100.
+        depth = 31 if is_mariadb else 100
+        return dataclasses.replace(MYSQL, key_collation=collation, json_depth=depth)
     raise ValueError(f"unsupported target database {name!r}: use sqlite, postgresql or mysql")
 
 

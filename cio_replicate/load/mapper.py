@@ -27,6 +27,7 @@ from .types import (
     INT64_MAX,
     INT64_MIN,
     Logical,
+    clean_text,
     infer,
     join,
     needs_text,
@@ -65,14 +66,12 @@ class Mapper:
         return field in self.timestamps if col is None else col.type == "timestamp"
 
     def prepare(self, records: Iterable[Mapping[str, Any]], synced_at: datetime) -> list[Row]:
-        batch = list(records)
-        seen: dict[str, set[type]] = {}  # field -> Python types of its values, in order
-        for record in batch:
-            for field, value in record.items():
-                kinds = seen.get(field)
-                if kinds is None:
-                    kinds = seen[field] = set()
-                kinds.add(type(value))
+        batch: Sequence[Mapping[str, Any]] = list(records)
+        seen = _kinds(batch)
+        renamed = {f: c for f in seen if (c := clean_text(f, self.dialect.text_nul)) != f}
+        if renamed:  # a field name the database cannot store: U+FFFD where it cannot
+            batch = [{renamed.get(f, f): v for f, v in r.items()} for r in batch]
+            seen = _kinds(batch)
         self._check_keys(batch)
         times: dict[str, list[datetime | None]] = {}
         texts: dict[str, list[str | None]] = {}
@@ -156,6 +155,18 @@ class Mapper:
             row[SYNCED_AT] = synced_at
             rows.append(row)
         return rows
+
+
+def _kinds(batch: Sequence[Mapping[str, Any]]) -> dict[str, set[type]]:
+    """Field -> the Python types of its values, fields in order of appearance."""
+    seen: dict[str, set[type]] = {}
+    for record in batch:
+        for field, value in record.items():
+            kinds = seen.get(field)
+            if kinds is None:
+                kinds = seen[field] = set()
+            kinds.add(type(value))
+    return seen
 
 
 _SIMPLE: dict[type, Logical | None] = {

@@ -27,6 +27,7 @@ from ..clock import Clock, system_clock
 from ..config import TARGET_EXAMPLES
 from ..errors import CioReplicateError, ConfigError
 from ..logs import redact, register_secret
+from .dberrors import cause_of, describe, watch
 from .ddl import Ddl
 from .dialects import BulkPath, Dialect, dialect_for
 from .mapper import LoadError
@@ -38,6 +39,7 @@ from .writer import SqlWriter
 SQLITE_BUSY_MS = 30_000
 WRITE_OPTION = "cio_write"  # execution option: this connection will write
 _DRIVERS = {
+    "postgres": "postgresql+psycopg",
     "postgresql": "postgresql+psycopg",
     "mysql": "mysql+pymysql",
     "mariadb": "mysql+pymysql",
@@ -77,6 +79,7 @@ def _mysql_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def configure_engine(engine: sa.Engine) -> sa.Engine:
     """Install the loader's per-connection settings on ``engine`` (idempotent)."""
+    watch(engine)  # errors carry the target's masked URL (dberrors.describe)
     if engine.dialect.name == "sqlite":
         if not event.contains(engine, "connect", _sqlite_connect):
             event.listen(engine, "connect", _sqlite_connect)
@@ -90,7 +93,7 @@ def configure_engine(engine: sa.Engine) -> sa.Engine:
 def create_target_engine(url: str | sa.URL, **kwargs: Any) -> sa.Engine:
     """An engine for a target URL, with the drivers and settings the loader needs.
 
-    ``postgresql://`` means psycopg 3 and ``mysql://``/``mariadb://`` PyMySQL.
+    ``postgres://``/``postgresql://`` mean psycopg 3 and ``mysql://``/``mariadb://`` PyMySQL.
     """
     parsed = sa.make_url(url)
     if parsed.password:
@@ -125,20 +128,20 @@ def target_errors(url: str | sa.URL) -> Iterator[None]:
             f"not a usable database URL ({exc}); use {TARGET_EXAMPLES}", key="target_url"
         ) from exc
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-        lines = str(exc.orig or exc).strip().splitlines()
-        reason = lines[0] if lines else type(exc).__name__
         parsed = sa.make_url(url)
-        check = (
-            "does its folder exist, and may this user write there?"
-            if parsed.get_backend_name() == "sqlite"
-            else "is the database server running and reachable, and are user and password right?"
-        )
-        raise TargetUnavailable(
-            redact(
-                f"cannot use target {parsed.render_as_string()}: {reason}. "
-                f"{check.capitalize()} Else fix target_url (CIO_TARGET_URL / --target-url)."
+        message = describe(exc, parsed)
+        if cause_of(exc) is None:
+            check = (
+                "does its folder exist, and may this user write there?"
+                if parsed.get_backend_name() == "sqlite"
+                else "is the database server running and reachable, and are user and "
+                "password right?"
             )
-        ) from exc
+            message = redact(
+                f"{message.rstrip('.')}. {check.capitalize()} "
+                "Else fix target_url (CIO_TARGET_URL / --target-url)."
+            )
+        raise TargetUnavailable(message) from exc
 
 
 @contextlib.contextmanager
@@ -168,7 +171,8 @@ class Target:
         else:
             with target_errors(url):
                 self.engine = create_target_engine(url)
-        self.dialect: Dialect = dialect_for(self.engine)
+        with target_errors(self.engine.url):  # MySQL connects here: the first error shows
+            self.dialect: Dialect = dialect_for(self.engine)
         if bulk is not None and bulk not in self.dialect.bulk_paths:
             raise ValueError(
                 f"bulk path {bulk!r} is not available on {self.dialect.name}: "

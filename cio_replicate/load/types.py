@@ -126,12 +126,78 @@ def to_text(value: Any) -> str:
     return str(value)
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False)
 
 
 def dumps(value: Any) -> str:
-    """JSON text, non-ASCII kept as is."""
-    return _ENCODER.encode(value)
+    """JSON text, non-ASCII kept as is; NaN and infinities (valid in no JSON column)
+    become the strings "NaN", "Infinity" and "-Infinity"."""
+    try:
+        return _ENCODER.encode(value)
+    except ValueError:  # a float no JSON column accepts, somewhere inside
+        return _ENCODER.encode(_finite(value))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def shallow(value: Any, depth: int) -> Any:
+    """``value`` with every object or array nested deeper than ``depth`` levels
+    replaced by its JSON text (a string), for databases that limit JSON nesting."""
+    if isinstance(value, Mapping):
+        if depth <= 0:
+            return dumps(value)
+        return {k: shallow(v, depth - 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        if depth <= 0:
+            return dumps(value)
+        return [shallow(v, depth - 1) for v in value]
+    return value
+
+
+# --- values no database stores --------------------------------------------------
+#
+# A lone UTF-16 surrogate (JSON "\ud800" without its pair) is no character: no
+# database stores it (UTF-8 cannot encode it). It becomes U+FFFD on every
+# database; a surrogate *pair* split into two code points is joined into the
+# character it encodes. PostgreSQL's text and jsonb cannot hold U+0000 (NUL):
+# there it becomes U+FFFD too; SQLite and MySQL keep it.
+
+REPLACEMENT = "\ufffd"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")  # an escaped NUL, not an escaped backslash
+
+
+def _no_surrogates(text: str) -> str:
+    # surrogatepass keeps each surrogate as its 16-bit unit; decoding joins valid
+    # pairs and replaces each lone one with U+FFFD.
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def clean_text(text: str, nul: bool) -> str:
+    """``text`` as a database can store it (``nul``: it can hold U+0000)."""
+    if not text.isascii() and _SURROGATE.search(text):
+        text = _no_surrogates(text)
+    if not nul and "\x00" in text:
+        text = text.replace("\x00", REPLACEMENT)
+    return text
+
+
+def clean_json(text: str, nul: bool) -> str:
+    """JSON text (from :func:`dumps`) as a database can store it: the same rules
+    as :func:`clean_text`, for every string and key inside."""
+    if not text.isascii() and _SURROGATE.search(text):
+        text = _no_surrogates(text)  # dumps leaves surrogates as they are
+    if not nul and "\\u0000" in text:
+        text = _JSON_NUL.sub(lambda m: m.group(1) + REPLACEMENT, text)
+    return text
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):

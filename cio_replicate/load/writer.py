@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from .dialects import BulkPath, Dialect
 from .names import SYNCED_AT
-from .types import Logical, dumps, to_text
+from .types import Logical, clean_json, clean_text, dumps, shallow, to_text
 
 IN_CHUNK = 1000  # keys per existence query (2 keys x 1000 is far under every parameter limit)
 Row = Mapping[str, Any]
@@ -65,9 +65,15 @@ def _naive_utc(value: datetime) -> datetime:
 
 
 def converter(dialect: Dialect, logical: Logical) -> Callable[[Any], Any] | None:
-    """Prepared value (not None) -> driver value for a ``logical`` column; None: as is."""
+    """Prepared value (not None) -> driver value for a ``logical`` column; None: as is.
+
+    Text and JSON lose what the database cannot store (types.clean_text).
+    """
+    nul, depth = dialect.text_nul, dialect.json_depth
+    if logical == "json" and depth is not None:
+        return lambda value: clean_json(_nested(value, depth), nul)
     if logical == "json":
-        return dumps
+        return lambda value: clean_json(dumps(value), nul)
     if logical == "timestamp":
         if dialect.name == "sqlite":
             return _memo(_sqlite_time)
@@ -75,10 +81,18 @@ def converter(dialect: Dialect, logical: Logical) -> Callable[[Any], Any] | None
             return _memo(_naive_utc)
         return None
     if logical in ("text", "raw"):
-        return to_text
+        return lambda value: clean_text(to_text(value), nul)
     if logical == "float":
         return float
     return None
+
+
+def _nested(value: Any, depth: int) -> str:
+    """JSON text nested at most ``depth`` levels (deeper parts as JSON text strings)."""
+    text = dumps(value)
+    if text.count("[") + text.count("{") <= depth:  # cannot be deeper: the usual case
+        return text
+    return dumps(shallow(value, depth))
 
 
 def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
