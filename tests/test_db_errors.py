@@ -27,6 +27,7 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in [n for n in os.environ if n.startswith("CIO_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("CIO_SANDBOX_SCALE", "tiny")
+    monkeypatch.setenv("CIO_SOURCE", "sandbox")  # a target is set: ask for the sandbox
 
 
 def _output(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:

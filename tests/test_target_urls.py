@@ -17,6 +17,7 @@ from cio_replicate.errors import ConfigError
 def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in [n for n in os.environ if n.startswith("CIO_")]:
         monkeypatch.delenv(name)
+    monkeypatch.setenv("CIO_SOURCE", "sandbox")  # a target is set: ask for the sandbox
 
 
 @pytest.mark.parametrize(
@@ -32,7 +33,8 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )  # fmt: skip
 def test_driverless_urls_map_to_the_installed_driver(given: str, expected: str) -> None:
-    assert load_settings(None, env={"CIO_TARGET_URL": given}).target_url == expected
+    env = {"CIO_TARGET_URL": given, "CIO_SOURCE": "sandbox"}
+    assert load_settings(None, env=env).target_url == expected
 
 
 @pytest.mark.parametrize("charset", ["latin1", "utf8"])
