@@ -87,6 +87,7 @@ class Settings:
     sandbox_seed: int = 1
     lookback_seconds: int = 3600
     batch_size: int = 1000
+    full_refresh_max_drop: float = 0.5
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __repr__(self) -> str:
@@ -228,6 +229,7 @@ PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "sandbox_seed": _number(int, 0, 2**31 - 1),
         "lookback_seconds": _number(int, 0, 30 * 86400),
         "batch_size": _number(int, 1, 100_000),
+        "full_refresh_max_drop": _number(float, 0, 1),
     }
 )
 """Every configurable key (= Settings field) and its parser."""

@@ -36,6 +36,7 @@ from ..listings import ListingCache
 from ..load import ReplaceResult, TableWriter, Target
 from ..logs import redact
 from .crash import CrashPoints
+from .guard import guard_mass_drop
 from .keys import existing_keys
 from .report import ObjectResult, Progress
 
@@ -64,6 +65,8 @@ class Services:
     crash: CrashPoints = field(default_factory=CrashPoints)
     workers: int = 1
     """Objects replicated at once (threads sharing the client and its rate limiter)."""
+    max_drop: float = 0.5
+    """Share of a table's rows a full refresh may drop (full_refresh_max_drop, engine/guard)."""
 
     @property
     def engine(self) -> sa.Engine:
@@ -248,6 +251,7 @@ class ObjectRun:
     ) -> None:
         svc, spec = self.svc, self.spec
         table = self._table()
+        batches = guard_mass_drop(batches, svc.target, table.name, svc.max_drop)
 
         def rows() -> Iterator[list[dict[str, Any]]]:
             for batch in batches:

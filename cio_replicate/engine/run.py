@@ -197,6 +197,7 @@ def replicate_with_settings(settings: Settings, options: RunOptions) -> RunRepor
                 lock_wait=options.lock_wait,
                 crash=CrashPoints.from_env(),
                 workers=settings.concurrency,
+                max_drop=settings.full_refresh_max_drop,
             )
             return replicate(svc, options)
         finally:
