@@ -127,3 +127,17 @@ def test_the_cli_refuses_with_exit_4_and_the_environment_confirms(
         confirmed = subprocess.run(command, env=env, capture_output=True, text=True)
     assert confirmed.returncode == 0, confirmed.stderr[-2000:]
     assert check_tables(sqlite_url, sb.workspace, [HOOKS]) == {}
+
+
+def test_the_setting_is_a_share_between_0_and_1() -> None:
+    from cio_replicate.config import load_settings
+    from cio_replicate.errors import ConfigError
+
+    assert load_settings(None, env={}).full_refresh_max_drop == 0.5
+    env = {"CIO_FULL_REFRESH_MAX_DROP": "0.9"}
+    assert load_settings(None, env=env).full_refresh_max_drop == 0.9
+    with pytest.raises(ConfigError, match="must be between 0 and 1") as caught:
+        load_settings(None, env={"CIO_FULL_REFRESH_MAX_DROP": "50"})
+    assert caught.value.key == "full_refresh_max_drop"
+    with pytest.raises(ConfigError, match="CIO_FULL_REFRESH_MAX_DROP.*must be a number"):
+        load_settings(None, env={"CIO_FULL_REFRESH_MAX_DROP": "50%"})
