@@ -92,6 +92,7 @@ class Settings:
     lookback_seconds: int = 3600
     batch_size: int = 1000
     swap_lock_timeout: float = 3.0
+    full_refresh_max_drop: float = 0.5
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __repr__(self) -> str:
@@ -252,6 +253,7 @@ PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "lookback_seconds": _number(int, 0, 30 * 86400),
         "batch_size": _number(int, 1, 100_000),
         "swap_lock_timeout": _number(float, 0.1, 3600),
+        "full_refresh_max_drop": _number(float, 0, 1),
     }
 )
 """Every configurable key (= Settings field) and its parser."""

@@ -7,6 +7,7 @@ import time
 import click
 
 from ..sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Faults, Sandbox, SandboxClock
+from ..sandbox.faults import ENVELOPE_FAULTS
 from ..sandbox.scales import SCALES
 from ..sandbox.server import serve
 
@@ -66,6 +67,30 @@ def sandbox_group() -> None:
     help="Every Nth request starts a short burst of 429s (0 = never).",
 )
 @click.option("--fault-seed", type=int, default=0, help="Seed of the fault dice.")
+@click.option(
+    "--bad-envelope",
+    "bad_envelopes",
+    multiple=True,
+    metavar="PATH=MODE",
+    callback=lambda ctx, param, values: _bad_envelopes(values),
+    help=f"Break the list envelope of PATH's answers; MODE: {', '.join(ENVELOPE_FAULTS)}.",
+)
+@click.option(
+    "--endless-cursor",
+    "endless_paths",
+    multiple=True,
+    metavar="PATH",
+    help="PATH's pages carry an ever-new cursor while repeating the first page.",
+)
+@click.option(
+    "--slow-body",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Seconds between the bytes of each successful body (a trickle).",
+)
+@click.option(
+    "--slow-body-path", "slow_paths", multiple=True, metavar="PATH", help="Trickle only these."
+)
 def serve_cmd(
     port: int,
     host: str,
@@ -78,6 +103,10 @@ def serve_cmd(
     truncate_rate: float,
     burst_429_every: int,
     fault_seed: int,
+    bad_envelopes: dict[str, str],
+    endless_paths: tuple[str, ...],
+    slow_body: float,
+    slow_paths: tuple[str, ...],
 ) -> None:
     """Serve both APIs on one loopback base URL until interrupted."""
     faults = Faults(
@@ -86,6 +115,10 @@ def serve_cmd(
         truncate_rate=truncate_rate,
         burst_429_every=burst_429_every,
         seed=fault_seed,
+        bad_envelope=bad_envelopes,
+        endless_cursor=endless_paths,
+        slow_body=slow_body,
+        slow_body_paths=slow_paths,
     )
     sb = Sandbox(
         scale,
@@ -113,6 +146,20 @@ def serve_cmd(
     finally:
         server.shutdown()
         click.echo("sandbox stopped", err=True)
+
+
+def _bad_envelopes(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        path, _, mode = value.partition("=")
+        if not path.startswith("/") or mode not in ENVELOPE_FAULTS:
+            raise click.BadParameter(
+                f"{value!r}: use PATH=MODE, e.g. /v1/reporting_webhooks=null "
+                f"(MODE: {', '.join(ENVELOPE_FAULTS)})",
+                param_hint="--bad-envelope",
+            )
+        out[path] = mode
+    return out
 
 
 COMMANDS: list[click.Command] = [sandbox_group]

@@ -40,6 +40,7 @@ from ..load.table import TableAltered
 from ..locks import LockLost
 from ..logs import redact
 from .crash import CrashPoints
+from .guard import guard_mass_drop
 from .keys import existing_keys
 from .report import ObjectResult, Progress
 
@@ -70,6 +71,8 @@ class Services:
     """Objects replicated at once (threads sharing the client and its rate limiter)."""
     swap_lock_timeout: float = 3.0
     """Seconds a full refresh's swap waits (per try) for sessions reading the old table."""
+    max_drop: float = 0.5
+    """Share of a table's rows a full refresh may drop (full_refresh_max_drop, engine/guard)."""
 
     @property
     def engine(self) -> sa.Engine:
@@ -258,6 +261,7 @@ class ObjectRun:
     ) -> None:
         svc, spec = self.svc, self.spec
         table = self._table()
+        batches = guard_mass_drop(batches, svc.target, table.name, svc.max_drop)
 
         def rows() -> Iterator[list[dict[str, Any]]]:
             for batch in batches:

@@ -199,6 +199,7 @@ def replicate_with_settings(settings: Settings, options: RunOptions) -> RunRepor
                 crash=CrashPoints.from_env(),
                 workers=settings.concurrency,
                 swap_lock_timeout=settings.swap_lock_timeout,
+                max_drop=settings.full_refresh_max_drop,
             )
             return replicate(svc, options)
         finally:

@@ -9,7 +9,8 @@ Public surface::
     client.log.snapshot()                   # calls, retries, throttled, wait_seconds
 """
 
-from .client import CioClient, budget_for, open_client, render_path, segment
+from .client import CioClient, budget_for, render_path, segment
+from .factory import open_client
 from .pagination import Page, paginate
 from .ratelimit import LIMITERS, LimiterRegistry, RateLimiter
 from .requestlog import LogEntry, LogStats, RequestLog

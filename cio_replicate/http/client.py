@@ -7,7 +7,6 @@ The transport is the one seam for I/O: tests pass the sandbox's MockTransport.
 
 from __future__ import annotations
 
-import base64
 import contextvars
 import random
 import re
@@ -22,11 +21,11 @@ from urllib.parse import quote
 import httpx
 
 from .. import __version__
-from ..config import REGION_URLS, Settings
 from ..errors import ApiError, ConfigError, ConnectionFailedError, RetryExhaustedError
-from ..logs import redact, register_secret
-from .pagination import Page, paginate
-from .ratelimit import LIMITERS, Clock, LimiterRegistry, RateLimiter, Sleep
+from ..logs import redact
+from .deadline import send_within
+from .pagination import Check, Page, envelope_problem, paginate
+from .ratelimit import Clock, LimiterRegistry, RateLimiter, Sleep
 from .requestlog import Api, LogEntry, RequestLog
 from .responses import Endpoint, api_detail, error_for
 from .retry import RetryPolicy, classify, parse_retry_after
@@ -89,6 +88,7 @@ class CioClient:
         sleep: Sleep = time.sleep,
         rng: random.Random | None = None,
         sandbox: Sandbox | None = None,
+        deadline: float | None = None,
     ) -> None:
         self._http = http
         self.app_endpoint = app
@@ -105,6 +105,8 @@ class CioClient:
         self.log = RequestLog()
         self.sandbox = sandbox
         """The in-process sandbox when source is "sandbox" (else None)."""
+        self.deadline = deadline
+        """Seconds a whole request (to the body's last byte) may take; None: no bound."""
 
     def __repr__(self) -> str:
         return f"CioClient(app={self.app_endpoint.base_url}, track={self.track_endpoint.base_url})"
@@ -158,8 +160,13 @@ class CioClient:
     ) -> Iterator[Page]:
         """Pages of a cursor-paginated list (``start`` in, ``next`` out). Reads: always retried."""
 
+        def check(body: Any) -> str | None:
+            return envelope_problem(body, envelope)
+
         def fetch(query: dict[str, Any]) -> Any:
-            return self.request(api, method, path, params=query, json=json, idempotent=True)
+            return self.request(
+                api, method, path, params=query, json=json, idempotent=True, check=check
+            )
 
         return paginate(
             fetch,
@@ -208,11 +215,14 @@ class CioClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        check: Check | None = None,
     ) -> Any:
         """Send with rate limiting and retries; map errors. Returns the parsed body.
 
         ``idempotent`` (default: GET, HEAD, PUT, DELETE and the App API's search
         POSTs in READ_POSTS) allows retrying after a timeout, 5xx or bad body.
+        ``check`` judges a parsed 2xx body: a problem it names (a malformed
+        listing page) is retried like a truncated body.
         Otherwise (other POSTs: sends, events, triggers, creates) only failures
         that prove the request was not processed are retried (connection
         refused, 408, 429), so nothing is ever sent twice.
@@ -233,7 +243,7 @@ class CioClient:
         while True:
             attempt += 1
             self.log.add_wait(limiter=limiter.acquire())
-            result = self._attempt(endpoint, method, path, params, json, attempt)
+            result = self._attempt(endpoint, method, path, params, json, attempt, check)
             if not result.problem:
                 return result.body
             if not (idempotent or result.unprocessed):
@@ -263,27 +273,29 @@ class CioClient:
         params: Mapping[str, Any] | None,
         json: Any,
         attempt: int,
+        check: Check | None = None,
     ) -> _Attempt:
         """One HTTP exchange, logged. Raises the final (non-retryable) errors."""
         api = endpoint.api
         started = self._wall_clock()
         t0 = time.perf_counter()
         try:
-            response = self._http.request(
+            request = self._http.build_request(
                 method,
                 endpoint.base_url + path,
                 params=params,
                 json=json,
                 headers=self._app_headers if api == "app" else None,
-                auth=self._track_auth if api == "track" else None,
             )
+            auth = self._track_auth if api == "track" else None
+            response = send_within(self._http, request, self.deadline, auth)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             result = _Attempt(problem=_describe(exc), unreachable=True)
         except httpx.TransportError as exc:  # read timeouts, truncated bodies, ...
             result = _Attempt(problem=_describe(exc))
         else:
             try:
-                result = self._judge(response, endpoint, method, path)
+                result = self._judge(response, endpoint, method, path, check)
             finally:
                 # httpx links Response <-> stream in a reference cycle, so each body
                 # (2.7 MB for a 30,000-row membership page) would live until the next
@@ -305,15 +317,23 @@ class CioClient:
         return result
 
     def _judge(
-        self, response: httpx.Response, endpoint: Endpoint, method: str, path: str
+        self,
+        response: httpx.Response,
+        endpoint: Endpoint,
+        method: str,
+        path: str,
+        check: Check | None = None,
     ) -> _Attempt:
         status = response.status_code
         outcome = classify(status)
         if outcome == "ok":
             valid, body = _parse(response, method)
-            if valid:
-                return _Attempt(status=status, body=body)
-            return _Attempt(status=status, problem="truncated or invalid JSON body")
+            if not valid:
+                return _Attempt(status=status, problem="truncated or invalid JSON body")
+            malformed = check(body) if check is not None else None
+            if malformed:
+                return _Attempt(status=status, problem=f"malformed response: {malformed}")
+            return _Attempt(status=status, body=body)
         if outcome == "retry":
             detail = api_detail(response)
             header = response.headers.get("retry-after")
@@ -391,84 +411,3 @@ def _parse(response: httpx.Response, method: str) -> tuple[bool, Any]:
         return True, response.json()
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         return False, None
-
-
-def open_client(
-    settings: Settings,
-    *,
-    transport: httpx.BaseTransport | None = None,
-    clock: Clock | None = None,
-    sleep: Sleep | None = None,
-    rng: random.Random | None = None,
-) -> CioClient:
-    """A client for ``settings``.
-
-    Source "sandbox" without a transport runs the built-in sandbox in-process.
-    ``clock`` (unix seconds) dates log entries and Retry-After HTTP dates. An
-    injected ``sleep`` (which must advance ``clock``) also gives the client its
-    own rate limiters on that clock, so tests never wait nor share the
-    process-wide budgets; with a clock alone the limiters stay on real time.
-    """
-    app_key = settings.app_api_key.reveal() if settings.app_api_key else None
-    track_key = settings.track_api_key.reveal() if settings.track_api_key else None
-    site_id = settings.site_id
-    sandbox: Sandbox | None = None
-    if settings.source == "sandbox":
-        from .. import sandbox as sandbox_pkg  # lazily: only this source needs it
-
-        if transport is None:
-            sandbox = sandbox_pkg.Sandbox(
-                scale=settings.sandbox_scale, seed=settings.sandbox_seed, region=settings.region
-            )
-            transport = sandbox.transport()
-        app_key = app_key or sandbox_pkg.APP_API_KEY
-        track_key, site_id = track_key or sandbox_pkg.TRACK_API_KEY, site_id or sandbox_pkg.SITE_ID
-    if app_key is None:
-        raise ConfigError("no App API key configured: set CIO_APP_API_KEY", key="app_api_key")
-    for secret in (app_key, track_key):
-        register_secret(secret)
-    if site_id and track_key:  # the Basic credentials as they travel (an echo must not show them)
-        register_secret(base64.b64encode(f"{site_id}:{track_key}".encode()).decode("ascii"))
-
-    limiters = LIMITERS
-    if sleep is not None:  # a fake sleep must advance the clock the limiter reads
-        limiters = LimiterRegistry(clock=clock or time.monotonic, sleep=sleep)
-    app_default, track_default = REGION_URLS[settings.region]
-    concurrency = settings.concurrency
-    # The engine runs up to `concurrency` objects at once, each fanning out on up
-    # to `concurrency` threads: enough connections that none waits for the pool.
-    connections = concurrency * (concurrency + 1)
-    http = httpx.Client(
-        transport=transport,
-        timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        follow_redirects=False,
-    )
-    return CioClient(
-        http=http,
-        app=Endpoint(
-            "app", settings.app_api_url, settings.region, settings.app_api_url != app_default
-        ),
-        track=Endpoint(
-            "track",
-            settings.track_api_url,
-            settings.region,
-            settings.track_api_url != track_default,
-        ),
-        app_key=app_key,
-        track_auth=(site_id, track_key) if site_id and track_key else None,
-        rates={
-            "app": settings.rate_limit,
-            "track": settings.track_rate_limit,
-            "transactional": settings.transactional_rate_limit,
-            "broadcast_trigger": BROADCAST_TRIGGER_RATE,
-        },
-        limiters=limiters,
-        policy=RetryPolicy(max_total_wait=settings.max_retry_wait),
-        concurrency=concurrency,
-        wall_clock=clock or time.time,
-        sleep=sleep or time.sleep,
-        rng=rng,
-        sandbox=sandbox,
-    )

@@ -6,7 +6,8 @@
 
 Request path: host check (real Customer.io hosts of either region, or loopback) -> latency
 -> auth (App: Bearer APP_API_KEY; Track: Basic SITE_ID:TRACK_API_KEY; wrong region -> 401)
--> rate limit (App, 429 + Retry-After) -> injected 429 bursts / 5xx -> route -> truncation.
+-> rate limit (App, 429 + Retry-After) -> injected 429 bursts / 5xx -> route -> the path's
+malformed answers (broken envelope, ever-new cursor) -> truncation -> a trickling body.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .constants import (
     Api,
     Region,
 )
-from .faults import Faults, FaultState, RateLimiter
+from .faults import Faults, FaultState, RateLimiter, Trickle
 from .router import ROUTES, Call, HttpError, Reply, app_error_body, is_invalid, parse_json
 from .scales import Scale
 from .simclock import SandboxClock
@@ -93,6 +94,11 @@ class Sandbox:
         self.requests: list[RecordedRequest] = []
 
     # public surface ---------------------------------------------------------------------
+    def set_faults(self, faults: Faults) -> None:
+        """Switch the injected faults (e.g. after a good first run); their counters restart."""
+        self.faults = faults
+        self._dice = FaultState(faults)
+
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
 
@@ -121,7 +127,11 @@ class Sandbox:
             reply, truncate = self._process(request, api, host, path, body)
         except HttpError as err:
             reply = Reply(err.status, err.body, err.headers)
-        return self._finish(request, api, body, reply.status, reply.body, reply.headers, truncate)
+        payload = self._dice.shape(path, reply.status, reply.body)
+        slow = self._dice.trickle(path, reply.status)
+        return self._finish(
+            request, api, body, reply.status, payload, reply.headers, truncate, slow
+        )
 
     # internals --------------------------------------------------------------------------
     def _process(
@@ -150,6 +160,8 @@ class Sandbox:
                 else {"meta": {"errors": ["invalid JSON"]}},
             )
         query = dict(request.url.params.multi_items())
+        if self._dice.endless(path):
+            query.pop("start", None)  # the ever-new cursor leads back to the first page
         call = Call(api, request.method.upper(), path, params, query, body, self.workspace)
         with self.workspace.lock:
             reply = route.handler(call)
@@ -183,6 +195,7 @@ class Sandbox:
         payload: Any,
         headers: Any,
         truncate: bool = False,
+        slow: bool = False,
     ) -> httpx.Response:
         record = RecordedRequest(
             api,
@@ -206,6 +219,11 @@ class Sandbox:
             out_headers["Content-Type"] = "application/json; charset=utf-8"
         if truncate:
             content = content[: max(1, len(content) // 2)]
+        if slow:
+            f = self.faults
+            out_headers["Content-Length"] = str(len(content))
+            stream = Trickle(content, f.slow_body, f.slow_body_chunk, self._sleep)
+            return httpx.Response(status, headers=out_headers, stream=stream, request=request)
         return httpx.Response(status, content=content, headers=out_headers, request=request)
 
 

@@ -15,6 +15,7 @@ from types import TracebackType
 import httpx
 
 from .core import Sandbox
+from .faults import Trickle
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +38,24 @@ class _Handler(BaseHTTPRequestHandler):
         except httpx.HTTPError as exc:  # pragma: no cover - loopback hosts are always served
             self.send_error(502, str(exc))
             return
-        body = response.content
+        stream = response.stream
+        # A trickling body (the slow-body fault) is written chunk by chunk as it comes.
+        chunks = stream if isinstance(stream, Trickle) else [response.content]
+        length = len(stream.content) if isinstance(stream, Trickle) else len(response.content)
         self.send_response(response.status_code)
         for name, value in response.headers.items():
             if name.lower() not in ("content-length", "transfer-encoding", "connection"):
                 self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(length))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        if self.command == "HEAD":
+            return
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up on a slow body
+            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _answer
 

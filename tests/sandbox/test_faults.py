@@ -103,3 +103,65 @@ def test_invalid_fault_settings_are_rejected() -> None:
         Faults(error_rate=1.5)
     with pytest.raises(ValueError):
         Faults(latency=-1)
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("null", {"reporting_webhooks": None}),
+        ("missing", {}),
+        ("string", {"reporting_webhooks": "not a list"}),
+    ],
+)
+def test_a_broken_envelope_on_the_chosen_path_only(mode: str, expected: dict[str, object]) -> None:
+    sb = Sandbox("tiny", faults=Faults(bad_envelope={"/v1/reporting_webhooks": mode}))
+    with client(sb) as c:
+        broken = c.get("/v1/reporting_webhooks")
+        other = c.get("/v1/segments")
+    assert broken.status_code == 200 and broken.json() == expected
+    assert isinstance(other.json()["segments"], list) and other.json()["segments"]
+
+
+def test_a_bare_list_body_and_a_limited_number_of_broken_answers() -> None:
+    faults = Faults(bad_envelope={"/v1/sender_identities": "bare"}, bad_envelope_times=2)
+    sb = Sandbox("tiny", faults=faults)
+    with client(sb) as c:
+        answers = [c.get("/v1/sender_identities").json() for _ in range(3)]
+    assert isinstance(answers[0], list) and answers[0] == answers[1]
+    assert answers[2] == {"sender_identities": answers[0], "next": ""}
+
+
+def test_bad_envelope_modes_are_checked() -> None:
+    with pytest.raises(ValueError, match="not one of null, missing, string, bare"):
+        Faults(bad_envelope={"/v1/segments": "nil"})
+
+
+def test_an_endless_cursor_is_new_on_every_page_while_the_records_repeat() -> None:
+    faults = Faults(endless_cursor=("/v1/sender_identities",), endless_cursor_pages=5)
+    sb = Sandbox("tiny", faults=faults)
+    pages: list[dict[str, object]] = []
+    with client(sb) as c:
+        params: dict[str, object] = {"limit": 2}
+        while True:
+            page = c.get("/v1/sender_identities", params=params).json()
+            pages.append(page)
+            if not page["next"]:
+                break
+            params = {"limit": 2, "start": page["next"]}
+    assert len(pages) == 5  # bounded, so a client without a loop guard still ends
+    assert [p["next"] for p in pages] == ["endless-1", "endless-2", "endless-3", "endless-4", ""]
+    assert all(p["sender_identities"] == pages[0]["sender_identities"] for p in pages)
+    assert len(pages[0]["sender_identities"]) == 2  # type: ignore[arg-type]
+
+
+def test_a_slow_body_trickles_in_chunks_and_arrives_whole() -> None:
+    fake = FakeTime()
+    faults = Faults(slow_body=0.5, slow_body_chunk=100, slow_body_paths=("/v1/segments",))
+    sb = Sandbox("tiny", faults=faults, sleep=fake.sleep)
+    plain = Sandbox("tiny")
+    with client(sb) as c, client(plain) as p:
+        slow = c.get("/v1/segments")
+        assert fake.slept == [0.5] * ((len(slow.content) - 1) // 100)
+        assert slow.json() == p.get("/v1/segments").json()
+        c.get("/v1/campaigns")  # another path: not slowed
+    assert len(fake.slept) == (len(slow.content) - 1) // 100

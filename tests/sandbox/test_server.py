@@ -153,3 +153,28 @@ def test_answers_are_not_held_back_by_nagle() -> None:
     from cio_replicate.sandbox.server import _Handler
 
     assert _Handler.disable_nagle_algorithm is True
+
+
+def test_a_slow_body_trickles_over_loopback_and_a_client_may_give_up() -> None:
+    faults = Faults(slow_body=0.01, slow_body_chunk=64, slow_body_paths=("/v1/segments",))
+    sb = Sandbox("tiny", faults=faults)
+    with serve(sb) as server, httpx.Client(base_url=server.base_url, headers=APP, timeout=10) as c:
+        with c.stream("GET", "/v1/segments") as response:
+            chunks = list(response.iter_raw())
+        assert len(chunks) > 1 and all(len(chunk) <= 64 for chunk in chunks)
+        plain = httpx.Client(transport=Sandbox("tiny").transport(), headers=APP)
+        with plain:
+            expected = plain.get("https://api.customer.io/v1/segments").json()
+        assert json.loads(b"".join(chunks)) == expected
+        with c.stream("GET", "/v1/segments") as response:
+            next(response.iter_raw())  # read a little, then hang up
+        assert c.get("/v1/campaigns").status_code == 200  # the server still serves
+    assert [r.path for r in sb.requests] == ["/v1/segments", "/v1/segments", "/v1/campaigns"]
+
+
+def test_cli_takes_the_malformed_answer_faults() -> None:
+    result = CliRunner().invoke(cli, ["sandbox", "serve", "--help"])
+    for flag in ("--bad-envelope", "--endless-cursor", "--slow-body", "--slow-body-path"):
+        assert flag in result.output
+    bad = CliRunner().invoke(cli, ["sandbox", "serve", "--bad-envelope", "/v1/segments=nil"])
+    assert bad.exit_code == 2 and "PATH=MODE" in bad.output
