@@ -5,8 +5,10 @@ resume point (or, on the last batch, its new watermark) and the per-object
 run statistics, so a kill at any moment leaves the database at the end of
 some committed batch, and the next run continues from there. Watermarks
 move only when an object finishes (list order is not trusted: messages come
-newest first), are the largest cursor committed, capped at the run's start
-and never move backwards (:mod:`cio_replicate.state`).
+newest first), are the largest cursor committed, capped at the source's time
+at the start of the run that began the read (``since`` in the resume
+position, so a resumed read never moves it past what earlier runs read) and
+never move backwards (:mod:`cio_replicate.state`).
 
 A full-refresh object (or ``--full-refresh``) is rebuilt in one transaction:
 readers see the old table until the new one is complete. A filtered run sees
@@ -153,6 +155,8 @@ class ObjectRun:
         self.lock: state.ObjectLock | None = None
         self._saved_inserted = 0
         self._writer: TableWriter | None = None
+        self._since: int | None = None
+        self._since_set = False
 
     # --- the steps ------------------------------------------------------------
 
@@ -181,6 +185,8 @@ class ObjectRun:
             saved = current.resume if isinstance(current.resume, dict) else {}
             if self.mode == "replace" or self.partial:
                 saved = {}
+            if saved:  # a resumed read: its watermark is capped where the first run began
+                self._since, self._since_set = state.resume_since(saved), True
             self.tally.max_cursor = saved.get("max")
             ctx = ExtractContext(
                 client=svc.client,
@@ -278,12 +284,15 @@ class ObjectRun:
         svc, name = self.svc, self.spec.name
         now = svc.clock()
         if not self.partial:
-            if batch.done:
-                watermark = state.next_watermark(old, [self.tally.max_cursor], self.run_start)
-                resume = None
-            else:
-                watermark = None
+            since = self._cap()
+            watermark: int | None = None
+            resume: dict[str, Any] | None = None
+            if batch.done and since is not None:
+                watermark = state.next_watermark(old, [self.tally.max_cursor], since)
+            elif not batch.done:
                 resume = {"at": batch.resume, "max": self.tally.max_cursor}
+                if since is not None:
+                    resume["since"] = since
             state.save_state(
                 conn,
                 name,
@@ -306,6 +315,17 @@ class ObjectRun:
         state.finish_object(conn, self.run_id, name, stats, now=now)
 
     # --- helpers ----------------------------------------------------------------
+
+    def _cap(self) -> int | None:
+        """The watermark's cap: the source's time at the start of the earliest run of
+        this read (None: unknown, from a resume position of an earlier version)."""
+        if not self._since_set:
+            probe = getattr(self.svc.client, "source_time", None)
+            source_now = probe() if callable(probe) else None
+            now = self.svc.clock()
+            self._since = state.source_start(self.run_start, now, source_now)
+            self._since_set = True
+        return self._since
 
     def _known(self, keys: Sequence[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
         with self.svc.engine.connect() as conn:
