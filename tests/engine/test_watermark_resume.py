@@ -30,6 +30,9 @@ from .expected import check_tables
 
 AHEAD = 300 * 86_400
 """Our clock ahead of the source's: the served sandbox's clock starts at its epoch."""
+GAP = 2 * 3600
+"""Between two source changes: more than the lookback, so the overlap re-read alone
+cannot hide a watermark that moved too far."""
 
 
 class Failing:
@@ -133,9 +136,9 @@ def test_a_resumed_per_person_run_keeps_new_activities_of_people_read_before(
     read_before = next(p for p in people if p.cio_id in done)
     read_after = next(p for p in people[13:] if p.cio_id not in done)
 
-    sb.clock.advance(30)
+    sb.clock.advance(GAP)
     early = ws.add_activity(read_before, "event", "purchase", {"n": 1})
-    sb.clock.advance(30)
+    sb.clock.advance(GAP)
     late = ws.add_activity(read_after, "event", "purchase", {"n": 2})
     runs.front.fail = set()
     assert runs.run(["CustomerActivities"]).status == "success"  # resumes after `done`
@@ -159,9 +162,9 @@ def test_a_resumed_newsletter_run_keeps_new_messages_of_newsletters_read_before(
     assert _parents_done(runs.resume("NewsletterMessages")) == {3}
 
     person = next(iter(ws.iter_people()))
-    sb.clock.advance(30)
+    sb.clock.advance(GAP)
     ws.add_message(ws.sources_of("newsletter", 3)[0], person)  # read before the failure
-    sb.clock.advance(30)
+    sb.clock.advance(GAP)
     ws.add_message(ws.sources_of("newsletter", 11)[0], person)  # not read yet
     runs.front.fail = set()
     assert runs.run(["NewsletterMessages"]).status == "success"
@@ -198,9 +201,9 @@ def test_a_resume_position_of_an_earlier_version_keeps_the_watermark(make_runs: 
         engine.dispose()
     done = _parents_done(old)
     read_before = next(p for p in people if p.cio_id in done)
-    sb.clock.advance(30)
+    sb.clock.advance(GAP)
     ws.add_activity(read_before, "event", "purchase", {"n": 1})
-    sb.clock.advance(30)
+    sb.clock.advance(GAP)
     ws.add_activity(people[20], "event", "purchase", {"n": 2})
     runs.front.fail = set()
     assert runs.run(["CustomerActivities"]).status == "success"
@@ -256,3 +259,37 @@ def test_an_activity_listed_late_within_the_lookback_is_loaded(make_runs: Any) -
     report = runs.run(["CustomerActivities"])
     assert report.status == "success" and report.results[0].inserted == 1
     assert check_tables(runs.url, ws, ["customer_activities"]) == {}
+
+
+# --- the source's clock -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("date", "want"),
+    [
+        ("Thu, 01 Jan 2026 00:00:00 GMT", 1_767_225_600 + 5.0),
+        (None, None),  # no Date header: our clock stands in (state.source_start)
+        ("not a date", None),
+    ],
+)
+def test_the_client_learns_the_sources_clock_from_the_date_header(
+    date: str | None, want: float | None
+) -> None:
+    ours = [1_800_000_000.0]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"Date": date} if date else {}
+        return httpx.Response(200, json={"campaigns": []}, headers=headers)
+
+    settings = load_settings(
+        None, env={}, flags={"rate_limit": 1e6, "allow_unsafe_rate_limit": True}
+    )
+    client = open_client(
+        settings, transport=httpx.MockTransport(answer), clock=lambda: ours[0], sleep=lambda s: None
+    )
+    try:
+        client.app("GET", "/v1/campaigns")
+        ours[0] += 5.0
+        assert client.source_time() == want
+    finally:
+        client.close()
