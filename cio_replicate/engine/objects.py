@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,10 +40,11 @@ from ..logs import redact
 from .crash import CrashPoints
 from .keys import existing_keys
 from .report import ObjectResult, Progress
+from .rows import Tally, cursor_of, keeps, write_mode
 
 log = logging.getLogger("cio_replicate.engine")
 
-WriteMode = Literal["upsert", "insert", "replace"]
+__all__ = ["ObjectRun", "RunStopped", "Services", "Tally", "cursor_of", "keeps", "write_mode"]
 
 
 class RunStopped(Exception):
@@ -70,58 +71,6 @@ class Services:
     @property
     def engine(self) -> sa.Engine:
         return self.target.engine
-
-
-@dataclass
-class Tally:
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    pages: int = 0
-    max_cursor: int | None = None
-
-    def cursors(self, spec: ObjectSpec, records: Iterable[Record]) -> None:
-        if spec.cursor is None:
-            return
-        for record in records:
-            value = cursor_of(record, spec.cursor)
-            if value is not None and (self.max_cursor is None or value > self.max_cursor):
-                self.max_cursor = value
-
-
-def cursor_of(record: Mapping[str, Any], name: str) -> int | None:
-    value = record.get(name)
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def write_mode(spec: ObjectSpec, *, rebuild: bool, partial: bool) -> WriteMode:
-    if partial:
-        return "insert" if spec.mode == "append" else "upsert"
-    if rebuild or spec.mode == "full":
-        return "replace"
-    return "insert" if spec.mode == "append" else "upsert"
-
-
-def keeps(spec: ObjectSpec, floor: int | None) -> Callable[[Record], bool]:
-    """Records at or above the floor (records without a cursor value are kept).
-
-    Irregular extractors choose their own records (people are found by id,
-    not by time), so only regular listings are cut by the floor.
-    """
-    if floor is None or spec.cursor is None or spec.extractor is not None:
-        return lambda record: True
-    name = spec.cursor
-
-    def keep(record: Record) -> bool:
-        value = cursor_of(record, name)
-        return value is None or value >= floor
-
-    return keep
 
 
 class ObjectRun:
