@@ -9,8 +9,8 @@ listing bigger than that is not kept: the first reader streams on and the
 others read it themselves, so memory stays bounded.
 
 Reusing a listing read earlier in the same run is safe for incremental
-objects: their watermarks are capped at the run's start, so whatever changes
-after the listing was read is read by the next run.
+objects: their watermarks are capped at the run's start (on the source's
+clock), so whatever changes after the listing was read is read by the next run.
 """
 
 from __future__ import annotations

@@ -2,12 +2,14 @@
 
 Rules, as plain functions over unix seconds:
 
-* incremental objects re-read from ``floor = watermark - lookback`` (records
-  updated at the watermark's second, or late, are read again; upserts make
-  that harmless);
-* append-only objects keep records strictly newer than the watermark;
+* every object with a watermark re-reads from ``floor = watermark - lookback``
+  (records updated at the watermark's second, or listed late, are read again;
+  upserts, and for append-only objects inserting only the keys not yet
+  loaded, make that harmless);
 * the next watermark is the largest cursor among the rows *committed*, capped
-  at the run's start time, and it never moves backwards.
+  at the source's time of the earliest read it covers (the start of the run
+  that began the read, carried in the resume position as ``since`` when a
+  later run finishes it), and it never moves backwards.
 
 The store reads and writes ``_cio_state``, ``_cio_runs`` and
 ``_cio_run_objects`` through a connection the caller passes in, so a watermark
@@ -18,10 +20,11 @@ in :mod:`cio_replicate.locks` and are re-exported here.
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -64,7 +67,9 @@ __all__ = [
     "read_floor",
     "release",
     "reset_state",
+    "resume_since",
     "save_state",
+    "source_start",
     "start_object",
     "start_run",
     "try_lock",
@@ -75,24 +80,47 @@ __all__ = [
 
 
 def read_floor(mode: Mode, watermark: int | None, lookback: int = 0) -> int | None:
-    """The lowest cursor value a run must read (inclusive), or None for everything."""
+    """The lowest cursor value a run must read (inclusive), or None for everything.
+
+    Append-only objects re-read the lookback overlap too: a record the source
+    lists late (older than the watermark when it appears) is still found; the
+    writer inserts only the keys it does not hold yet."""
     if watermark is None or mode == "full":
         return None
-    if mode == "incremental":
-        return max(0, watermark - max(0, lookback))
-    return watermark  # append: ask from the watermark, keep only newer (is_new)
+    return max(0, watermark - max(0, lookback))
 
 
 def is_new(mode: Mode, cursor: int | None, watermark: int | None, lookback: int = 0) -> bool:
-    """Whether a record with this cursor value belongs in the run."""
+    """Whether a record with this cursor value belongs in the run (is read)."""
     if mode == "full" or watermark is None:
         return True
     if cursor is None:
         return mode == "incremental"  # cannot place it: re-upserting is harmless
-    if mode == "append":
-        return cursor > watermark
     floor = read_floor(mode, watermark, lookback)
     return floor is None or cursor >= floor
+
+
+def source_start(run_start: int, our_now: float, source_now: float | None) -> int:
+    """The run's start on the source's clock (``source_now``: from the API's ``Date``
+    headers, None when unknown: our clock is taken as the source's)."""
+    if source_now is None:
+        return run_start
+    return math.floor(run_start + source_now - our_now)
+
+
+def resume_since(saved: Mapping[str, Any]) -> int | None:
+    """Where the watermark of a resumed read is capped: ``since`` (the source's time
+    at the start of the run that began the read), or for positions written by
+    earlier versions the end of their time window; None when unknown (the
+    watermark then stays where it was: the next run reads from there again)."""
+    since = saved.get("since")
+    if isinstance(since, int | float) and not isinstance(since, bool):
+        return int(since)
+    at = saved.get("at")
+    win = at.get("window") if isinstance(at, Mapping) else None
+    if isinstance(win, list | tuple) and len(win) == 2:
+        return int(win[1])
+    return None
 
 
 def next_watermark(

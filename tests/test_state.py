@@ -29,7 +29,9 @@ from cio_replicate.state import (
     next_watermark,
     read_floor,
     reset_state,
+    resume_since,
     save_state,
+    source_start,
     start_object,
     start_run,
     try_lock,
@@ -46,14 +48,28 @@ def test_incremental_floor_is_watermark_minus_lookback() -> None:
     assert read_floor("incremental", T0, 300) == T0 - 300
     assert read_floor("incremental", 100, 300) == 0
     assert read_floor("full", T0, 300) is None
-    assert read_floor("append", T0, 300) == T0
+    assert read_floor("append", T0, 300) == T0 - 300  # late-listed records are found
 
 
-def test_append_keeps_only_strictly_newer_records() -> None:
-    assert not is_new("append", T0, T0)
-    assert is_new("append", T0 + 1, T0)
+def test_append_rereads_the_lookback_overlap() -> None:
+    assert is_new("append", T0, T0)
+    assert is_new("append", T0 - 300, T0, lookback=300)
+    assert not is_new("append", T0 - 301, T0, lookback=300)
     assert not is_new("append", None, T0)
     assert is_new("append", T0 - 5, None)
+
+
+def test_resume_since_reads_this_and_earlier_positions() -> None:
+    assert resume_since({"at": {"start": "x"}, "max": 5, "since": T0}) == T0
+    old_window = {"at": {"pstart": None, "done": [], "window": [1, T0 - 7]}, "max": 5}
+    assert resume_since(old_window) == T0 - 7  # earlier versions: the window's end
+    assert resume_since({"at": {"pstart": None, "done": ["[1]"]}, "max": 5}) is None
+
+
+def test_source_start_follows_the_sources_clock() -> None:
+    assert source_start(T0, T0 + 10.0, None) == T0
+    assert source_start(T0, T0 + 10.0, T0 - 86_400 + 10.5) == T0 - 86_400
+    assert source_start(T0, T0 + 10.0, T0 + 70.0) == T0 + 60
 
 
 def test_incremental_keeps_records_from_the_floor() -> None:

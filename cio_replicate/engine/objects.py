@@ -5,8 +5,10 @@ resume point (or, on the last batch, its new watermark) and the per-object
 run statistics, so a kill at any moment leaves the database at the end of
 some committed batch, and the next run continues from there. Watermarks
 move only when an object finishes (list order is not trusted: messages come
-newest first), are the largest cursor committed, capped at the run's start
-and never move backwards (:mod:`cio_replicate.state`).
+newest first), are the largest cursor committed, capped at the source's time
+at the start of the run that began the read (``since`` in the resume
+position, so a resumed read never moves it past what earlier runs read) and
+never move backwards (:mod:`cio_replicate.state`).
 
 A full-refresh object (or ``--full-refresh``) is rebuilt in one transaction:
 readers see the old table until the new one is complete. A filtered run sees
@@ -18,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,10 +45,11 @@ from .crash import CrashPoints
 from .guard import guard_mass_drop
 from .keys import existing_keys
 from .report import ObjectResult, Progress
+from .rows import Tally, cursor_of, keeps, write_mode
 
 log = logging.getLogger("cio_replicate.engine")
 
-WriteMode = Literal["upsert", "insert", "replace"]
+__all__ = ["ObjectRun", "RunStopped", "Services", "Tally", "cursor_of", "keeps", "write_mode"]
 
 
 class RunStopped(Exception):
@@ -77,58 +80,6 @@ class Services:
     @property
     def engine(self) -> sa.Engine:
         return self.target.engine
-
-
-@dataclass
-class Tally:
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    pages: int = 0
-    max_cursor: int | None = None
-
-    def cursors(self, spec: ObjectSpec, records: Iterable[Record]) -> None:
-        if spec.cursor is None:
-            return
-        for record in records:
-            value = cursor_of(record, spec.cursor)
-            if value is not None and (self.max_cursor is None or value > self.max_cursor):
-                self.max_cursor = value
-
-
-def cursor_of(record: Mapping[str, Any], name: str) -> int | None:
-    value = record.get(name)
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def write_mode(spec: ObjectSpec, *, rebuild: bool, partial: bool) -> WriteMode:
-    if partial:
-        return "insert" if spec.mode == "append" else "upsert"
-    if rebuild or spec.mode == "full":
-        return "replace"
-    return "insert" if spec.mode == "append" else "upsert"
-
-
-def keeps(spec: ObjectSpec, floor: int | None) -> Callable[[Record], bool]:
-    """Records at or above the floor (records without a cursor value are kept).
-
-    Irregular extractors choose their own records (people are found by id,
-    not by time), so only regular listings are cut by the floor.
-    """
-    if floor is None or spec.cursor is None or spec.extractor is not None:
-        return lambda record: True
-    name = spec.cursor
-
-    def keep(record: Record) -> bool:
-        value = cursor_of(record, name)
-        return value is None or value >= floor
-
-    return keep
 
 
 class ObjectRun:
@@ -162,6 +113,8 @@ class ObjectRun:
         self.lock: state.ObjectLock | None = None
         self._saved_inserted = 0
         self._writer: TableWriter | None = None
+        self._since: int | None = None
+        self._since_set = False
 
     # --- the steps ------------------------------------------------------------
 
@@ -188,6 +141,8 @@ class ObjectRun:
             saved = current.resume if isinstance(current.resume, dict) else {}
             if self.mode == "replace" or self.partial:
                 saved = {}
+            if saved:  # a resumed read: its watermark is capped where the first run began
+                self._since, self._since_set = state.resume_since(saved), True
             self.tally.max_cursor = saved.get("max")
             ctx = ExtractContext(
                 client=svc.client,
@@ -295,12 +250,15 @@ class ObjectRun:
         svc, name = self.svc, self.spec.name
         now = svc.clock()
         if not self.partial:
-            if batch.done:
-                watermark = state.next_watermark(old, [self.tally.max_cursor], self.run_start)
-                resume = None
-            else:
-                watermark = None
+            since = self._cap()
+            watermark: int | None = None
+            resume: dict[str, Any] | None = None
+            if batch.done and since is not None:
+                watermark = state.next_watermark(old, [self.tally.max_cursor], since)
+            elif not batch.done:
                 resume = {"at": batch.resume, "max": self.tally.max_cursor}
+                if since is not None:
+                    resume["since"] = since
             state.save_state(
                 conn,
                 name,
@@ -323,6 +281,17 @@ class ObjectRun:
         state.finish_object(conn, self.run_id, name, stats, now=now)
 
     # --- helpers ----------------------------------------------------------------
+
+    def _cap(self) -> int | None:
+        """The watermark's cap: the source's time at the start of the earliest run of
+        this read (None: unknown, from a resume position of an earlier version)."""
+        if not self._since_set:
+            probe = getattr(self.svc.client, "source_time", None)
+            source_now = probe() if callable(probe) else None
+            now = self.svc.clock()
+            self._since = state.source_start(self.run_start, now, source_now)
+            self._since_set = True
+        return self._since
 
     def _known(self, keys: Sequence[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
         with self.svc.engine.connect() as conn:

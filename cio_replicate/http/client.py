@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -107,6 +108,7 @@ class CioClient:
         """The in-process sandbox when source is "sandbox" (else None)."""
         self.deadline = deadline
         """Seconds a whole request (to the body's last byte) may take; None: no bound."""
+        self._source_offset: float | None = None
 
     def __repr__(self) -> str:
         return f"CioClient(app={self.app_endpoint.base_url}, track={self.track_endpoint.base_url})"
@@ -294,6 +296,7 @@ class CioClient:
         except httpx.TransportError as exc:  # read timeouts, truncated bodies, ...
             result = _Attempt(problem=_describe(exc))
         else:
+            self._observe_date(response.headers.get("date"))
             try:
                 result = self._judge(response, endpoint, method, path, check)
             finally:
@@ -315,6 +318,28 @@ class CioClient:
         if result.final is not None:
             raise result.final
         return result
+
+    def _observe_date(self, header: str | None) -> None:
+        """Learn the source's clock from a response's ``Date`` header.
+
+        ``Date`` (whole seconds, taken before the answer left) minus our clock on
+        receipt is never above the true offset, so the largest value seen is
+        the best estimate that still never runs ahead of the source."""
+        if not header:
+            return
+        try:
+            moment = parsedate_to_datetime(header)
+        except (TypeError, ValueError, IndexError):
+            return
+        offset = moment.timestamp() - self._wall_clock()
+        if self._source_offset is None or offset > self._source_offset:
+            self._source_offset = offset
+
+    def source_time(self) -> float | None:
+        """The source's clock now (from the responses' ``Date`` headers), or None
+        before any answer carried one."""
+        offset = self._source_offset
+        return None if offset is None else self._wall_clock() + offset
 
     def _judge(
         self,

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import formatdate
 from typing import Any
 
 import httpx
@@ -209,6 +210,8 @@ class Sandbox:
         with self._log_lock:
             self.requests.append(record)
         out_headers = dict(headers or {})
+        # The server's clock, as every HTTP server sends it (RFC 9110 section 6.6.1).
+        out_headers.setdefault("Date", formatdate(self.clock.now(), usegmt=True))
         if isinstance(payload, bytes):
             content = payload
             out_headers.setdefault("Content-Type", "text/html; charset=utf-8")

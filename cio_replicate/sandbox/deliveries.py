@@ -144,7 +144,7 @@ class MessageStore:
 
     def get(self, j: int, tracked: bool = False) -> dict[str, Any]:
         if j >= self.base:
-            rec = {k: v for k, v in self.added[j - self.base].items() if k != "_source"}
+            rec = {k: v for k, v in self.added[j - self.base].items() if not k.startswith("_")}
             rec["metrics"] = dict(self.metric_overlay.get(j, rec["metrics"]))
             return rec
         src = self.source_of(j)
@@ -210,12 +210,17 @@ class MessageStore:
         now: int,
         metrics: dict[str, int] | None = None,
         failure: str | None = None,
+        visible_at: int | None = None,
     ) -> dict[str, Any]:
+        """A new message created ``now``; ``visible_at``: listed only from then on (a record
+        the API's listings show late, with its original ``created``)."""
         j = self.total
         rec = self.record(
             j, src, ident_of(person), now, dict(metrics or {"created": now, "sent": now}), failure
         )
         rec["_source"] = src
+        if visible_at is not None:
+            rec["_visible_at"] = visible_at
         self.added.append(rec)
         return self.get(j)
 
@@ -245,13 +250,17 @@ class MessageStore:
         *,
         sources: Iterable[Source] | None = None,
         person: Person | None = None,
+        now: int | None = None,
     ) -> Iterator[int]:
-        """Indices in [lo, hi), newest first, restricted to sources or to one person."""
+        """Indices in [lo, hi), newest first, restricted to sources or to one person
+        (with ``now``: only the added messages visible by then)."""
         added_part = range(min(hi, self.total) - 1, max(lo, self.base) - 1, -1)
         wanted = set(sources) if sources is not None else None
 
         def keep_added(j: int) -> bool:
             rec = self.added[j - self.base]
+            if now is not None and rec.get("_visible_at", now) > now:
+                return False
             if wanted is not None and rec["_source"] not in wanted:
                 return False
             return person is None or rec["customer_identifiers"]["cio_id"] == person.cio_id
@@ -301,7 +310,8 @@ class ActivityStore:
 
     def get(self, k: int) -> dict[str, Any]:
         if k >= self.base:
-            return {key_: v for key_, v in self.added[k - self.base].items() if key_ != "_person"}
+            added = self.added[k - self.base]
+            return {key_: v for key_, v in added.items() if not key_.startswith("_")}
         i = k % self.people.base
         person = self.people.base_identity(i)
         h = mix(self.seed, _K_ACT, k)
@@ -354,7 +364,13 @@ class ActivityStore:
         return rec
 
     def add(
-        self, person: Person, now: int, atype: str, name: str | None, data: dict[str, Any]
+        self,
+        person: Person,
+        now: int,
+        atype: str,
+        name: str | None,
+        data: dict[str, Any],
+        visible_at: int | None = None,
     ) -> dict[str, Any]:
         k = self.total
         rec: dict[str, Any] = {
@@ -368,13 +384,21 @@ class ActivityStore:
         }
         if name is not None:
             rec["name"] = name
+        if visible_at is not None:
+            rec["_visible_at"] = visible_at
         self.added.append(rec)
         return self.get(k)
 
-    def candidates(self, start: int, person: Person | None = None) -> Iterator[int]:
-        """Indices below `start`, newest first, optionally of one person."""
+    def candidates(
+        self, start: int, person: Person | None = None, now: int | None = None
+    ) -> Iterator[int]:
+        """Indices below `start`, newest first, optionally of one person (with ``now``:
+        only the added activities visible by then)."""
         for k in range(min(start, self.total) - 1, self.base - 1, -1):
-            if person is None or self.added[k - self.base]["_person"] == person.index:
+            rec = self.added[k - self.base]
+            if now is not None and rec.get("_visible_at", now) > now:
+                continue
+            if person is None or rec["_person"] == person.index:
                 yield k
         top = min(start, self.base)
         if person is None:

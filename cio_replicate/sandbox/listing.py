@@ -102,7 +102,7 @@ def message_page(
     lo, hi = store.time_bounds(start_ts, end_ts)
     if after is not None:
         hi = min(hi, after)
-    candidates = store.candidates(lo, hi, sources=sources, person=person)
+    candidates = store.candidates(lo, hi, sources=sources, person=person, now=ws.now())
     tracked = call.bool_query("get_tracked_responses")
 
     def keep(j: int) -> bool:
@@ -128,7 +128,7 @@ def activity_page(
     atype = call.query.get("type") or None
     name = call.query.get("name") or None
     deleted = call.bool_query("deleted")
-    candidates = store.candidates(store.total if after is None else after, person)
+    candidates = store.candidates(store.total if after is None else after, person, ws.now())
 
     def keep(k: int) -> bool:
         gone = store.person_index(k) in ws.people.deleted

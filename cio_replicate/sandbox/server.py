@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
@@ -44,7 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = len(stream.content) if isinstance(stream, Trickle) else len(response.content)
         self.send_response(response.status_code)
         for name, value in response.headers.items():
-            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+            if name.lower() not in ("content-length", "transfer-encoding", "connection", "date"):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(length))
         self.end_headers()
@@ -56,6 +57,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):  # the client gave up on a slow body
             self.close_connection = True
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header: the sandbox's clock, not the machine's."""
+        return formatdate(self.server.sandbox.clock.now(), usegmt=True)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _answer
 

@@ -289,9 +289,17 @@ class Workspace(ObjectsMixin):
 
     # messages and activities -------------------------------------------------------
     def add_message(
-        self, source: Source, person: Person, metrics: dict[str, int] | None = None
+        self,
+        source: Source,
+        person: Person,
+        metrics: dict[str, int] | None = None,
+        *,
+        visible_after: int = 0,
     ) -> dict[str, Any]:
-        return self.messages.add(source, person, self.now(), metrics)
+        """A message created now; ``visible_after`` seconds: the listings show it only
+        that much later (still with this ``created``), as an eventually consistent index."""
+        visible = self.now() + visible_after if visible_after > 0 else None
+        return self.messages.add(source, person, self.now(), metrics, visible_at=visible)
 
     def add_transactional_delivery(
         self, transactional_id: int, person: Person, subject: str = "Your one-time code"
@@ -319,8 +327,14 @@ class Workspace(ObjectsMixin):
         atype: str,
         name: str | None = None,
         data: dict[str, Any] | None = None,
+        *,
+        visible_after: int = 0,
     ) -> dict[str, Any]:
-        return self.activities.add(person, self.now(), atype, name, dict(data or {}))
+        """An activity stamped now; ``visible_after``: listed only that many seconds later."""
+        visible = self.now() + visible_after if visible_after > 0 else None
+        return self.activities.add(
+            person, self.now(), atype, name, dict(data or {}), visible_at=visible
+        )
 
     def workspace_info(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,65 @@
+"""What an object's run keeps of the records it reads: the write mode, the records
+at or above the read floor, and the counts and largest cursor committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..catalog import ObjectSpec
+from ..extract import Record
+
+WriteMode = Literal["upsert", "insert", "replace"]
+
+
+@dataclass
+class Tally:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    pages: int = 0
+    max_cursor: int | None = None
+
+    def cursors(self, spec: ObjectSpec, records: Iterable[Record]) -> None:
+        if spec.cursor is None:
+            return
+        for record in records:
+            value = cursor_of(record, spec.cursor)
+            if value is not None and (self.max_cursor is None or value > self.max_cursor):
+                self.max_cursor = value
+
+
+def cursor_of(record: Mapping[str, Any], name: str) -> int | None:
+    value = record.get(name)
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def write_mode(spec: ObjectSpec, *, rebuild: bool, partial: bool) -> WriteMode:
+    if partial:
+        return "insert" if spec.mode == "append" else "upsert"
+    if rebuild or spec.mode == "full":
+        return "replace"
+    return "insert" if spec.mode == "append" else "upsert"
+
+
+def keeps(spec: ObjectSpec, floor: int | None) -> Callable[[Record], bool]:
+    """Records at or above the floor (records without a cursor value are kept).
+
+    Irregular extractors choose their own records (people are found by id,
+    not by time), so only regular listings are cut by the floor.
+    """
+    if floor is None or spec.cursor is None or spec.extractor is not None:
+        return lambda record: True
+    name = spec.cursor
+
+    def keep(record: Record) -> bool:
+        value = cursor_of(record, name)
+        return value is None or value >= floor
+
+    return keep
