@@ -99,7 +99,11 @@ def calls_text(calls: int, estimate: int | None) -> str:
 
 
 def overall_text(snap: Snapshot) -> str:
-    """The run's line: objects done of total, calls and rate, elapsed time, ETA."""
+    """The run's line: objects done of total, calls and rate, elapsed time, ETA.
+
+    The ETA is the estimated calls left at the run's call rate so far; objects that
+    never ran have no estimate ("+ N never ran").
+    """
     done = f"objects {snap.done}/{snap.total} done"
     if snap.failed:
         done += f" ({snap.failed} failed)"
@@ -109,11 +113,11 @@ def overall_text(snap: Snapshot) -> str:
     if snap.done >= snap.total:
         pass
     elif snap.calls_left == 0 and snap.unestimated:
-        parts.append(f"ETA unknown: {snap.unestimated} object(s) never ran (no estimate)")
+        parts.append(f"ETA unknown ({snap.unestimated} never ran)")
     elif eta is None:
         parts.append("ETA after the first calls")
     else:
-        more = f" + {snap.unestimated} object(s) never ran" if snap.unestimated else ""
+        more = f" + {snap.unestimated} never ran" if snap.unestimated else ""
         parts.append(f"ETA {duration(eta)}{more}")
     return " | ".join(parts)
 
@@ -131,7 +135,8 @@ def render_live(snap: Snapshot) -> RenderableType:
             f"{item.rows:,} rows",
             f"{item.rate:,.0f} rows/s, {duration(item.seconds)}",
         )
-    return Group(grid, Text(overall_text(snap), style="cyan"))
+    overall = Text(overall_text(snap), style="cyan", no_wrap=True, overflow="ellipsis")
+    return Group(grid, overall)
 
 
 @dataclass
@@ -198,7 +203,7 @@ class Progress:
                     redirect_stdout=False,
                     redirect_stderr=False,
                 )
-                self._display.start()
+                self._display.start(refresh=True)
 
     def start(self, name: str) -> None:
         with self._lock:
