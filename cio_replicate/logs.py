@@ -127,6 +127,16 @@ class TextFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is at the time of writing (the live display redirects it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def setup_logging(verbose: int = 0, fmt: str = "text") -> None:
     """Configure the ``cio_replicate`` logger tree; idempotent."""
     level = logging.WARNING
@@ -138,7 +148,7 @@ def setup_logging(verbose: int = 0, fmt: str = "text") -> None:
     logger = logging.getLogger("cio_replicate")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_Stderr())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -74,12 +74,12 @@ def db_upgrade(ctx: click.Context, /, **flags: object) -> None:
     with target_engine(url) as engine:
         before = current_revision(engine)
         after = upgrade(engine)
-    fields = {"target": masked_url(url), "revision": after}
+    target = masked_url(url)
     if before == after:
-        output.say("db.upgrade", f"{masked_url(url)}: already at revision {after}", **fields)
+        text = f"{target}: already at revision {after}"
     else:
-        text = f"{masked_url(url)}: upgraded {before or '(empty)'} -> {after}"
-        output.say("db.upgrade", text, previous_revision=before, **fields)
+        text = f"{target}: upgraded {before or '(empty)'} -> {after}"
+    output.say("db.upgrade", text, target=target, revision=after, previous_revision=before)
 
 
 # --- status -----------------------------------------------------------------------

@@ -200,8 +200,8 @@ class Progress:
                     console=console,
                     refresh_per_second=4,
                     transient=True,
-                    redirect_stdout=False,
-                    redirect_stderr=False,
+                    redirect_stdout=False,  # stdout may be a file while stderr is a terminal
+                    redirect_stderr=True,  # log lines print above the display
                 )
                 self._display.start(refresh=True)
 
