@@ -4,6 +4,7 @@ ends with one summary object holding the exit code (cron: `>> cio.log 2>&1`)."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from cio_replicate.sandbox import Sandbox
+from cio_replicate.cli import main
+from cio_replicate.sandbox import Faults, Sandbox
 from cio_replicate.sandbox.router import app_error_body
 from cio_replicate.sandbox.server import serve
 
@@ -160,3 +162,42 @@ def test_data_output_stays_data_and_the_summary_goes_to_stderr(tmp_path: Path) -
     assert len(json.loads(run.stdout)["objects"]) > 20  # one document, as without the flag
     [summary] = [json.loads(line) for line in run.stderr.splitlines()]
     assert summary["event"] == "objects.summary" and summary["exit_code"] == 0
+
+
+def test_an_unreachable_target_exits_1_with_json_lines(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CIO_CONFIG", raising=False)
+    url = "postgresql+psycopg://u:hunter2@127.0.0.1:1/x?connect_timeout=1"
+    assert main(["--log-format", "json", "db", "upgrade", "--target-url", url]) == 1
+    out, err = capsys.readouterr()
+    assert "hunter2" not in out + err
+    [error] = [json.loads(line) for line in err.splitlines()]
+    assert error["event"] == "error" and error["exit_code"] == 1
+    [summary] = [json.loads(line) for line in out.splitlines()]
+    assert summary["event"] == "db.summary" and summary["exit_code"] == 1
+    assert summary["level"] == "error"
+
+
+def test_an_interrupted_run_ends_with_a_summary_holding_130(tmp_path: Path) -> None:
+    server = serve(Sandbox("tiny", seed=1, faults=Faults(latency=0.2)))
+    env = subprocess_env(server.base_url, f"sqlite:///{tmp_path / 't.db'}", None)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cio_replicate", "--log-format", "json", "replicate"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the first object has started
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=120)
+    finally:
+        server.shutdown()
+    assert proc.returncode == 130, first + rest
+    items = [json.loads(line) for line in (first + rest).splitlines()]
+    assert items[-1]["exit_code"] == 130 and items[-1]["event"] == "replicate.summary"
+    [error] = [i for i in items if i["event"] == "error"]
+    assert error["message"] == "interrupted" and error["exit_code"] == 130

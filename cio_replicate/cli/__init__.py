@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: list[str]) -> int:
     verbose = "-v" in args or "--verbose" in args
     try:
-        cli.main(args=args, prog_name="cio-replicate", standalone_mode=False)
+        # click's main() without its handlers: they print a bare newline on Ctrl-C
+        with cli.make_context("cio-replicate", args) as ctx:
+            cli.invoke(ctx)
     except click.exceptions.Abort:
         output.error("aborted", 130, text="aborted")
         return 130
@@ -91,7 +93,9 @@ def _main(args: list[str]) -> int:
         output.error(str(exc), exc.exit_code)
         return exc.exit_code
     except KeyboardInterrupt:
-        output.error("interrupted", 130, text="interrupted")
+        # on a terminal, end the line the ^C echo is on
+        newline = "\n" if sys.stderr.isatty() else ""
+        output.error("interrupted", 130, text=newline + "interrupted")
         return 130
     except Exception as exc:
         message = type(exc).__name__ + ": " + str(exc)

@@ -30,6 +30,7 @@ def check(ctx: click.Context, /, **flags: object) -> None:
     """
     settings = load_cli_settings(ctx, flags)
     failures: list[CioReplicateError] = []
+    output.summary(source=settings.source, region=settings.region)
     output.say("check.source", _describe_source(settings), source=settings.source,
                region=settings.region)  # fmt: skip
     with open_client(settings) as client:

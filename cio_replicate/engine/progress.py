@@ -227,10 +227,10 @@ class Progress:
         self, text: str, *, level: str = "warning", event: str = "replicate.note", **fields: Any
     ) -> None:
         """A message that stays (estimates, skips, warnings); ``fields`` for JSON lines."""
-        with self._lock:
-            if self._display is not None:
-                self._display.console.print(Text(redact(text)))
-                return
+        display = self._display  # printed outside our lock: the redraw thread takes it
+        if display is not None:
+            display.console.print(Text(redact(text)))
+            return
         self._line(event, text, level=level, **fields)
 
     def update(
@@ -253,9 +253,10 @@ class Progress:
         with self._lock:
             self._model.running.pop(result.name, None)
             self._model.finished[result.name] = result
+        display = self._display
         if self.live:
-            if result.status == "failed" and self._display is not None:
-                self._display.console.print(Text(redact(f"{result.name}: failed")))
+            if result.status == "failed" and display is not None:
+                display.console.print(Text(redact(f"{result.name}: failed")))
             return
         rows = result.inserted + result.updated + result.deleted
         calls = f"{result.api_calls:,} {'call' if result.api_calls == 1 else 'calls'}"
