@@ -186,6 +186,7 @@ class Progress:
         counter: CallCounter | None = None,
     ) -> None:
         """The run's objects, their call estimates and where to read calls done."""
+        display = None
         with self._lock:
             m = self._model
             m.names = list(names)
@@ -195,7 +196,7 @@ class Progress:
             self._last_line = m.started
             if self.live and self._display is None:
                 console = Console(file=self.stream or sys.stderr, force_terminal=True)
-                self._display = Live(
+                display = self._display = Live(
                     get_renderable=self._renderable,
                     console=console,
                     refresh_per_second=4,
@@ -203,7 +204,8 @@ class Progress:
                     redirect_stdout=False,  # stdout may be a file while stderr is a terminal
                     redirect_stderr=True,  # log lines print above the display
                 )
-                self._display.start(refresh=True)
+        if display is not None:  # outside our lock: a redraw takes rich's lock, then ours
+            display.start(refresh=True)
 
     def start(self, name: str) -> None:
         with self._lock:
