@@ -1,4 +1,10 @@
-"""Logging set-up: text or JSON lines on stderr, with every known secret redacted."""
+"""Logging set-up: text or JSON lines on stderr, with every known secret redacted.
+
+In ``--log-format json`` mode every line the tool writes as log output (log
+records, progress, per-object lines, warnings, errors, the closing summary) is
+one JSON object with at least ``ts``, ``level``, ``event`` and ``message``;
+:func:`emit` writes such a line (or its text form in text mode).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,15 @@ import logging
 import sys
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 _SECRETS: set[str] = set()
 _LOCK = threading.Lock()
+_WRITE = threading.Lock()
 MASK = "****"
+_FORMAT = ["text"]
+"""The output format of this process: "text" or "json" (set by :func:`set_log_format`)."""
+CORE_KEYS = ("ts", "level", "event", "message")
 
 
 def register_secret(value: str | None) -> None:
@@ -41,27 +51,90 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+def set_log_format(fmt: str) -> None:
+    """Choose text or JSON lines for everything :func:`emit` and the log handler write."""
+    _FORMAT[0] = "json" if fmt == "json" else "text"
+
+
+def log_format() -> str:
+    return _FORMAT[0]
+
+
+def json_line(
+    event: str, message: str, *, level: str = "info", created: float | None = None, **fields: Any
+) -> str:
+    """One JSON object: ts, level, event, message, then ``fields`` (never overriding those)."""
+    moment = datetime.now(tz=UTC) if created is None else datetime.fromtimestamp(created, tz=UTC)
+    payload: dict[str, Any] = {
+        "ts": moment.isoformat(),
+        "level": level,
+        "event": event,
+        "message": redact(message),
+    }
+    for key, value in fields.items():
+        if key not in CORE_KEYS:
+            payload[key] = redact(value) if isinstance(value, str) else value
+    return redact(json.dumps(payload, default=str, ensure_ascii=False))
+
+
+def emit(
+    event: str,
+    message: str,
+    *,
+    level: str = "info",
+    text: str | None = None,
+    stream: TextIO | None = None,
+    fmt: str | None = None,
+    **fields: Any,
+) -> None:
+    """Write one line of the tool's own output (default: stderr).
+
+    JSON mode (``fmt``, default the process's format): :func:`json_line`.
+    Text mode: ``text`` (default ``message``), redacted.
+    """
+    line = (
+        json_line(event, message, level=level, **fields)
+        if (fmt or log_format()) == "json"
+        else redact(message if text is None else text)
+    )
+    out = stream if stream is not None else sys.stderr
+    with _WRITE:
+        print(line, file=out, flush=True)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for schedulers and log shippers."""
 
     def format(self, record: logging.LogRecord) -> str:
-        payload: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": redact(record.getMessage()),
-        }
+        fields: dict[str, Any] = {"logger": record.name}
         extra = getattr(record, "data", None)
         if isinstance(extra, dict):
-            payload.update(extra)
+            fields.update(extra)
         if record.exc_info:
-            payload["exc"] = redact(self.formatException(record.exc_info))
-        return json.dumps(payload, default=str)
+            fields["exc"] = self.formatException(record.exc_info)
+        event = str(fields.pop("event", "log"))
+        return json_line(
+            event,
+            record.getMessage(),
+            level=record.levelname.lower(),
+            created=record.created,
+            **fields,
+        )
 
 
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
+
+
+class _Stderr:
+    """Whatever ``sys.stderr`` is at the time of writing (the live display redirects it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def setup_logging(verbose: int = 0, fmt: str = "text") -> None:
@@ -71,10 +144,11 @@ def setup_logging(verbose: int = 0, fmt: str = "text") -> None:
         level = logging.INFO
     elif verbose >= 2:
         level = logging.DEBUG
+    set_log_format(fmt)
     logger = logging.getLogger("cio_replicate")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_Stderr())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -149,13 +149,47 @@ def test_status_shows_watermarks_runs_errors_and_locks(
     assert lock["acquired_at"].endswith("Z") and by_name["Campaigns"]["last_run"]["started_at"]
 
 
-def test_objects_prints_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
+def test_objects_prints_the_catalog_within_100_columns(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["objects"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split()[:3] == ["Object", "Table", "Source"]
+    assert out.splitlines()[0].split() == ["Object", "Table", "Mode", "DML"]
+    assert all(len(line) <= 100 for line in out.splitlines()), max(out.splitlines(), key=len)
     for spec in CATALOG:
         assert spec.table in out
-    assert "GET /v1/campaigns/{campaign_id}/actions" in out
+    assert "-v objects" in out  # where the details are
+    assert main(["-v", "objects"]) == 0
+    details = capsys.readouterr().out
+    assert details.splitlines()[0].split()[:3] == ["Object", "Table", "Source"]
+    assert "GET /v1/campaigns/{campaign_id}/actions" in details
+
+
+def test_status_fits_100_columns_with_details_under_v(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upgrade(sqlite_url)
+    engine = sa.create_engine(sqlite_url)
+    long_error = "HTTPError: 503 Service Unavailable from /v1/transactional/7/messages " * 3
+    with engine.begin() as conn:
+        run = start_run(
+            conn, command="replicate", objects=["TransactionalMessageDeliveries"], now=T0
+        )
+        start_object(conn, run, "TransactionalMessageDeliveries", now=T0)
+        save_state(conn, "TransactionalMessageDeliveries", watermark=T0, resume=None, run_id=run,
+                   now=T0, rows_added=1_234_567)  # fmt: skip
+        stats = ObjectStats("failed", errors=1, message=long_error.strip())
+        finish_object(conn, run, "TransactionalMessageDeliveries", stats, now=T0 + 1)
+        finish_run(conn, run, status="failed", now=T0 + 2)
+    engine.dispose()
+    assert main(["status", "--target-url", sqlite_url]) == 0
+    target, *lines = capsys.readouterr().out.splitlines()
+    assert target.startswith("target: sqlite:///")  # the user's own URL, as long as it is
+    assert all(len(line) <= 100 for line in lines), max(lines, key=len)
+    row = next(line for line in lines if line.startswith("TransactionalMessageDeliveries "))
+    assert "2023-11-14T22:13:20Z" in row and "1,234,567" in row and "failed" in row
+    assert "error: HTTPError: 503" in row and row.endswith("...")
+    assert main(["-v", "status", "--target-url", sqlite_url]) == 0
+    verbose = capsys.readouterr().out
+    assert "Last error" in verbose and run[:8] in verbose
 
 
 def test_objects_json_includes_the_column_map_of_the_target(

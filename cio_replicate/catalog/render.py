@@ -55,8 +55,27 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def catalog_text(catalog: Sequence[ObjectSpec] = CATALOG) -> str:
-    return format_table(HEADERS, catalog_rows(catalog)) + "\n\n" + NOT_DEFAULT_NOTE
+SHORT_HEADERS = ("Object", "Table", "Mode", "DML")
+WIDTH = 100
+"""Columns of the terminal listing (``objects`` without ``-v``)."""
+DETAILS_NOTE = "Source, key, cursor and parent: cio-replicate -v objects (or objects --json)."
+
+
+def catalog_text(catalog: Sequence[ObjectSpec] = CATALOG, verbose: bool = False) -> str:
+    """The ``objects`` listing: within 100 columns, or every column with ``verbose``."""
+    if verbose:
+        return format_table(HEADERS, catalog_rows(catalog)) + "\n\n" + NOT_DEFAULT_NOTE
+    rows = [
+        (
+            spec.name + ("" if spec.default else "*"),
+            spec.table,
+            spec.mode,
+            " ".join(op for op in _DML_ORDER if op in spec.dml),
+        )
+        for spec in catalog
+    ]
+    notes = (NOT_DEFAULT_NOTE, DETAILS_NOTE)
+    return format_table(SHORT_HEADERS, rows) + "\n\n" + "\n".join(notes)
 
 
 def catalog_markdown(catalog: Sequence[ObjectSpec] = CATALOG) -> str:

@@ -17,6 +17,7 @@ from .. import __version__
 from ..errors import EXIT_UNEXPECTED, EXIT_USAGE, CioReplicateError
 from ..load.dberrors import describe
 from ..logs import redact, setup_logging
+from . import output
 from .context import CliState
 
 
@@ -42,6 +43,7 @@ from .context import CliState
 def cli(ctx: click.Context, verbose: int, log_format: str, config_path: str | None) -> None:
     """Copy a Customer.io workspace into PostgreSQL, MySQL or SQLite, and write back."""
     setup_logging(verbose, log_format)
+    output.set_command(ctx.invoked_subcommand)
     ctx.obj = CliState(verbose=verbose, log_format=log_format, config_path=config_path)
 
 
@@ -58,33 +60,57 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: run the CLI and map errors to exit codes."""
-    verbose = "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv)
+    """Console-script entry point: run the CLI and map errors to exit codes.
+
+    With ``--log-format json`` every exit path ends with one summary object
+    holding the exit code (:mod:`.output`).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    output.begin(args)
+    code = _main(args)
+    output.finish(code)
+    return code
+
+
+def _main(args: list[str]) -> int:
+    verbose = "-v" in args or "--verbose" in args
     try:
-        cli.main(args=argv, prog_name="cio-replicate", standalone_mode=False)
+        # click's main() without its handlers: they print a bare newline on Ctrl-C
+        with cli.make_context("cio-replicate", args) as ctx:
+            cli.invoke(ctx)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        output.error("aborted", 130, text="aborted")
         return 130
     except click.exceptions.Exit as exc:
+        output.data_output()  # --help, --version: printed on stdout
         return int(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
-        return EXIT_USAGE if exc.exit_code in (1, 2) else int(exc.exit_code)
+        code = EXIT_USAGE if exc.exit_code in (1, 2) else int(exc.exit_code)
+        if output.json_mode():
+            output.error(exc.format_message(), code, event="usage_error")
+        else:
+            exc.show()
+        return code
     except CioReplicateError as exc:
-        click.echo(f"error: {redact(str(exc))}", err=True)
+        output.error(str(exc), exc.exit_code)
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        # on a terminal, end the line the ^C echo is on
+        newline = "\n" if sys.stderr.isatty() else ""
+        output.error("interrupted", 130, text=newline + "interrupted")
         return 130
     except sa.exc.DBAPIError as exc:  # one line, no SQL and no parameters unless -vv
-        click.echo(f"error: {describe(exc)}", err=True)
-        if _verbosity(argv if argv is not None else sys.argv[1:]) >= 2:
-            click.echo(redact(traceback.format_exc()), err=True)
+        trace = traceback.format_exc() if _verbosity(args) >= 2 else None
+        output.error(describe(exc), EXIT_UNEXPECTED, traceback=trace)
+        if trace and not output.json_mode():
+            click.echo(redact(trace), err=True)
         return EXIT_UNEXPECTED
     except Exception as exc:
-        click.echo(f"unexpected error: {redact(type(exc).__name__ + ': ' + str(exc))}", err=True)
-        if verbose:
-            click.echo(redact(traceback.format_exc()), err=True)
+        message = type(exc).__name__ + ": " + str(exc)
+        trace = traceback.format_exc() if verbose else None
+        output.error(message, EXIT_UNEXPECTED, text=f"unexpected error: {message}", traceback=trace)
+        if trace and not output.json_mode():
+            click.echo(redact(trace), err=True)
         return EXIT_UNEXPECTED
     return 0
 

@@ -27,7 +27,14 @@ from ..state import (
     lock_holders,
 )
 from ..systables import columns
+from . import output
+from .context import CliState
 from .options import load_cli_settings, settings_options
+
+
+def _verbose(ctx: click.Context) -> bool:
+    state = ctx.find_object(CliState)
+    return bool(state and state.verbose)
 
 
 def _missing_sqlite_file(url: str) -> Path | None:
@@ -67,10 +74,12 @@ def db_upgrade(ctx: click.Context, /, **flags: object) -> None:
     with target_engine(url) as engine:
         before = current_revision(engine)
         after = upgrade(engine)
+    target = masked_url(url)
     if before == after:
-        click.echo(f"{masked_url(url)}: already at revision {after}")
+        text = f"{target}: already at revision {after}"
     else:
-        click.echo(f"{masked_url(url)}: upgraded {before or '(empty)'} -> {after}")
+        text = f"{target}: upgraded {before or '(empty)'} -> {after}"
+    output.say("db.upgrade", text, target=target, revision=after, previous_revision=before)
 
 
 # --- status -----------------------------------------------------------------------
@@ -148,6 +157,35 @@ STATUS_HEADERS = (
     "Lock",
     "Last error",
 )
+SHORT_STATUS_HEADERS = ("Object", "Watermark (UTC)", "Rows", "Last run", "Lock or last error")
+WIDTH = 100
+
+
+def _status_short(report: list[dict[str, Any]]) -> str:
+    """The ``status`` table within :data:`WIDTH` columns; the last column is cut to fit."""
+    rows = []
+    for item in report:
+        run, error, lock = item["last_run"], item["last_error"], item["lock"]
+        note = ""
+        if lock:
+            note = f"locked by run {lock['run_id'][:8]} (pid {lock['pid']})"
+            note += "" if lock["live"] else ", stale"
+        elif error:
+            note = "error: " + (error["message"] or error["status"])
+        rows.append(
+            [
+                item["object"],
+                item["watermark"] or "-",
+                f"{item['rows_total']:,}",
+                run["status"] if run else "never",
+                note,
+            ]
+        )
+    fixed = format_table(SHORT_STATUS_HEADERS[:-1], [r[:-1] for r in rows])
+    room = max(20, WIDTH - 2 - max(len(line) for line in fixed.splitlines()))
+    for row in rows:
+        row[-1] = row[-1] if len(row[-1]) <= room else row[-1][: room - 3] + "..."
+    return format_table(SHORT_STATUS_HEADERS, rows)
 
 
 @click.command("status")
@@ -167,13 +205,26 @@ def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
             )
         report = _status_report(engine)
     if as_json:
+        output.data_output()
         document = {"target": masked_url(url), "revision": revision, "objects": report}
         click.echo(json.dumps(document, indent=2))
         return
+    output.data_output()
     click.echo(f"target: {masked_url(url)} (revision {revision})")
-    click.echo(format_table(STATUS_HEADERS, [_status_row(item) for item in report]))
+    if _verbose(ctx):
+        click.echo(format_table(STATUS_HEADERS, [_status_row(item) for item in report]))
+    else:
+        click.echo(_status_short(report))
+        click.echo(
+            "Last run ids, times and full errors: cio-replicate -v status (or status --json)"
+        )
     if revision != head_revision():
-        click.echo("note: system tables are behind; run `cio-replicate db upgrade`", err=True)
+        output.say(
+            "warning",
+            "note: system tables are behind; run `cio-replicate db upgrade`",
+            level="warning",
+            err=True,
+        )
 
 
 # --- objects ----------------------------------------------------------------------
@@ -196,7 +247,7 @@ def _column_maps(url: str) -> dict[str, dict[str, str]] | None:
                 ).order_by(columns.c.table_name, columns.c.position)
             ).all()
     except CioReplicateError as exc:
-        click.echo(f"warning: column map not read: {exc}", err=True)
+        output.say("warning", f"warning: column map not read: {exc}", level="warning", err=True)
         return None
     maps: dict[str, dict[str, str]] = {}
     for table, api_name, column, sql_type in rows:
@@ -219,8 +270,9 @@ def _column_maps(url: str) -> dict[str, dict[str, str]] | None:
 @click.pass_context
 def objects(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
     """The Customer.io objects this tool replicates: table, source, key, mode, DML."""
+    output.data_output()
     if not as_json:
-        click.echo(catalog_text())
+        click.echo(catalog_text(verbose=_verbose(ctx)))
         return
     maps = _column_maps(load_cli_settings(ctx, flags, needs_source=False).target_url)
     items = []

@@ -13,7 +13,7 @@ import click
 from ..config import Settings
 from ..errors import CioReplicateError
 from ..http import CioClient, open_client
-from ..logs import redact
+from . import output
 from .context import announce
 from .options import load_cli_settings, settings_options
 
@@ -35,6 +35,7 @@ def check(ctx: click.Context, /, **flags: object) -> None:
     settings = load_cli_settings(ctx, flags)
     announce(ctx, settings)
     failures: list[CioReplicateError] = []
+    output.summary(source=settings.source, region=settings.region)
     with open_client(settings) as client:
         workspaces = _check_app(client, failures)
         environment_id = _check_track(client, settings, failures)
@@ -43,9 +44,9 @@ def check(ctx: click.Context, /, **flags: object) -> None:
         worst = max(failures, key=lambda exc: exc.exit_code)
         for other in failures:
             if other is not worst:
-                click.echo(f"error: {redact(str(other))}", err=True)
+                output.error(str(other), other.exit_code)
         raise worst
-    click.echo("ok: credentials verified")
+    output.say("check.ok", "ok: credentials verified")
 
 
 def _base(client: CioClient, base_url: str) -> str:
@@ -58,12 +59,13 @@ def _check_app(client: CioClient, failures: list[CioReplicateError]) -> list[dic
     try:
         body = client.app("GET", "/v1/workspaces")
     except CioReplicateError as exc:
-        click.echo(f"App API:   {base}  FAILED ({type(exc).__name__})")
+        output.say("check.app_api", f"App API:   {base}  FAILED ({type(exc).__name__})",
+                   level="error", url=base, ok=False)  # fmt: skip
         failures.append(exc)
         return []
     workspaces = body.get("workspaces") if isinstance(body, dict) else None
     found = [w for w in workspaces or [] if isinstance(w, dict)]
-    click.echo(f"App API:   {base}  ok (App API key accepted)")
+    output.say("check.app_api", f"App API:   {base}  ok (App API key accepted)", url=base, ok=True)
     return found
 
 
@@ -72,21 +74,27 @@ def _check_track(
 ) -> object:
     base = _base(client, client.track_endpoint.base_url)
     if settings.source == "customerio" and settings.track_api_key is None:
-        click.echo(f"Track API: {base}  not configured (set CIO_SITE_ID and CIO_TRACK_API_KEY)")
+        output.say("check.track_api",
+                   f"Track API: {base}  not configured (set CIO_SITE_ID and CIO_TRACK_API_KEY)",
+                   url=base, ok=None)  # fmt: skip
         return None
     try:
         body = client.track("GET", "/api/v1/accounts/region")
     except CioReplicateError as exc:
-        click.echo(f"Track API: {base}  FAILED ({type(exc).__name__})")
+        output.say("check.track_api", f"Track API: {base}  FAILED ({type(exc).__name__})",
+                   level="error", url=base, ok=False)  # fmt: skip
         failures.append(exc)
         return None
     body = body if isinstance(body, dict) else {}
-    click.echo(f"Track API: {base}  ok (site id and tracking key accepted)")
+    output.say("check.track_api", f"Track API: {base}  ok (site id and tracking key accepted)",
+               url=base, ok=True)  # fmt: skip
     region = body.get("region")
     if region and region != settings.region:
-        click.echo(
+        output.say(
+            "warning",
             f"warning: the Track API says this account is in region {region!r} but region is "
             f"{settings.region!r}: set region = {region!r} (CIO_REGION={region})",
+            level="warning",
             err=True,
         )
     return body.get("environment_id")
@@ -96,16 +104,18 @@ def _echo_workspace(workspaces: list[dict[str, Any]], environment_id: object, re
     chosen = [w for w in workspaces if environment_id is not None and w.get("id") == environment_id]
     if chosen or len(workspaces) == 1:
         workspace = (chosen or workspaces)[0]
-        click.echo(
-            f"workspace: {workspace.get('name')} (id {workspace.get('id')}); region: {region}"
-        )
+        text = f"workspace: {workspace.get('name')} (id {workspace.get('id')}); region: {region}"
+        output.say("check.workspace", text, workspace=workspace.get("name"),
+                   workspace_id=workspace.get("id"), region=region)  # fmt: skip
     elif workspaces:
         names = ", ".join(f"{w.get('name')} (id {w.get('id')})" for w in workspaces)
-        click.echo(f"workspaces visible to the App API key: {names}; region: {region}")
+        text = f"workspaces visible to the App API key: {names}; region: {region}"
+        output.say("check.workspace", text, region=region)
     elif environment_id is not None:
-        click.echo(f"workspace: id {environment_id}; region: {region}")
+        output.say("check.workspace", f"workspace: id {environment_id}; region: {region}",
+                   workspace_id=environment_id, region=region)  # fmt: skip
     else:
-        click.echo(f"region: {region}")
+        output.say("check.workspace", f"region: {region}", region=region)
 
 
 COMMANDS: list[click.Command] = [check]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
 from ..config import Settings, masked_url
-
-log = logging.getLogger("cio_replicate.cli.using")
-log.setLevel(logging.INFO)  # shown at every verbosity: it says where data comes from and goes
+from ..logs import emit
 
 
 @dataclass(frozen=True)
@@ -57,11 +55,7 @@ def announce(
     line = "; ".join(f"{name}: {value}" for name, value in fields.items())
     if extra:
         line += f"; {extra}"
-    state = ctx.find_object(CliState)
-    if state is not None and state.log_format == "json":
-        data = {"event": "using", **fields, "source_kind": settings.source}
-        if extra:
-            data["detail"] = extra
-        log.info(line, extra={"data": data})
-    else:
-        click.echo(f"using {line}", err=True)
+    data: dict[str, Any] = {**fields, "source_kind": settings.source}
+    if extra:
+        data["detail"] = extra
+    emit("using", line, text=f"using {line}", **data)

@@ -7,6 +7,7 @@ import click
 from ..engine import RunOptions, replicate_with_settings
 from ..errors import CioReplicateError, PartialFailure
 from ..source import guard_target
+from . import output
 from .context import CliState, announce
 from .options import load_cli_settings, settings_options
 
@@ -79,7 +80,6 @@ def replicate(
     settings = load_cli_settings(ctx, flags)
     announce(ctx, settings)
     guard_target(settings, force=force, writes=True)
-    json_summary = bool(state and state.log_format == "json")
     report = replicate_with_settings(
         settings,
         RunOptions(
@@ -89,7 +89,10 @@ def replicate(
             lock_wait=lock_wait,
         ),
     )
-    click.echo(report.as_json() if json_summary else report.summary())
+    if output.json_mode():
+        output.summary(**report.summary_fields())  # the closing summary object
+    else:
+        click.echo(report.summary(verbose=bool(state and state.verbose)))
     if report.failed:
         reasons = "; ".join(f"{r.name}: {r.message}" for r in report.failed)
         if len(report.failed) == len(report.results):

@@ -10,6 +10,7 @@ from ..sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Faults, Sandbox, Sand
 from ..sandbox.faults import ENVELOPE_FAULTS
 from ..sandbox.scales import SCALES
 from ..sandbox.server import serve
+from . import output
 
 
 @click.group("sandbox")
@@ -129,6 +130,7 @@ def serve_cmd(
         clock=SandboxClock(live=True),
     )
     server = serve(sb, host=host, port=port)
+    output.data_output()  # the banner: what to paste
     click.echo(f"sandbox ({scale}, seed {seed}, region {region}) listening on {server.base_url}")
     click.echo(f"  App API:   {server.base_url}/v1/...    Authorization: Bearer {APP_API_KEY}")
     click.echo(f"  Track API: {server.base_url}/api/v1/... Basic auth {SITE_ID}:{TRACK_API_KEY}")
@@ -137,7 +139,7 @@ def serve_cmd(
         f"  export CIO_APP_API_KEY={APP_API_KEY} CIO_TRACK_API_KEY={TRACK_API_KEY} "
         f"CIO_SITE_ID={SITE_ID}"
     )
-    click.echo("press Ctrl-C to stop", err=True)
+    output.say("sandbox.ready", "press Ctrl-C to stop", err=True, url=server.base_url)
     try:
         while True:
             time.sleep(3600)
@@ -145,7 +147,7 @@ def serve_cmd(
         pass
     finally:
         server.shutdown()
-        click.echo("sandbox stopped", err=True)
+        output.say("sandbox.stopped", "sandbox stopped", err=True)
 
 
 def _bad_envelopes(values: tuple[str, ...]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from ..writeback.csvfiles import RejectsWriter, default_rejects_path, read_heade
 from ..writeback.dml import Mode
 from ..writeback.progress import Journal
 from ..writeback.sqlcall import parse_params
+from . import output as cli_output
 from .context import CliState, announce
 from .options import load_cli_settings, settings_options
 
@@ -32,6 +33,10 @@ def _stdout() -> BinaryIO:
 def _json_output(ctx: click.Context) -> bool:
     state = ctx.find_object(CliState)
     return bool(state and state.log_format == "json")
+
+
+def _import_line(text: str) -> None:
+    cli_output.say("import.row", text)
 
 
 @click.command("export")
@@ -88,8 +93,10 @@ def export_command(
         )
         result = exporting.export_to(output, spec, rows, wanted, _stdout)
     summary = {"object": spec.name, "rows": result.rows, "columns": len(result.columns)}
+    if output == "-":
+        cli_output.data_output()
     if _json_output(ctx):
-        click.echo(json.dumps({**summary, "output": output}), err=output == "-")
+        cli_output.summary(**summary, output=output)  # the closing summary object
     else:
         where = "stdout" if output == "-" else output
         click.echo(
@@ -97,13 +104,16 @@ def export_command(
             err=output == "-",
         )
     if result.rows_with_extra:
-        click.echo(
+        cli_output.say(
+            "export.note",
             f"note: {result.rows_with_extra} rows have fields beyond the header, kept as JSON "
             f"in {exporting.EXTRA_COLUMN}",
             err=True,
         )
     if result.never_seen:
-        click.echo(f"note: no record had column(s) {', '.join(result.never_seen)}", err=True)
+        cli_output.say(
+            "export.note", f"note: no record had column(s) {', '.join(result.never_seen)}", err=True
+        )
 
 
 @click.command("import")
@@ -199,9 +209,9 @@ def import_command(
     )
     importer.check_job(job)
     with open_client(settings) as client, RejectsWriter(rejects_path, columns) as rejected:
-        summary = importer.run_import(job, rows, client, rejected, journal, click.echo)
+        summary = importer.run_import(job, rows, client, rejected, journal, _import_line)
     if _json_output(ctx):
-        click.echo(json.dumps(summary.as_dict()))
+        cli_output.summary(**summary.as_dict())  # the closing summary object
     else:
         click.echo(summary.text())
     if summary.rejected:
@@ -230,6 +240,7 @@ def call_command(
     e.g. {"delivery_id": ..., "queued_at": ...}.
     """
     request = procedures.prepare(statement, parse_params(params), system_clock())
+    cli_output.data_output()  # the request (dry run) or the API's answer, as JSON
     if dry_run:
         click.echo(json.dumps(request.as_dict(), ensure_ascii=False))
         return

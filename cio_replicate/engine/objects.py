@@ -120,6 +120,7 @@ class ObjectRun:
 
     def run(self) -> ObjectResult:
         """Replicate the object; its API calls are counted under its name."""
+        self.svc.progress.start(self.spec.name)
         with self.svc.requests.scope(self.spec.name):
             return self._run()
 
@@ -225,6 +226,7 @@ class ObjectRun:
                 records = [r for r in batch.records if keep(r)]
                 self.tally.cursors(spec, records)
                 self.tally.pages += batch.pages
+                self.tally.staged += len(records)
                 self._tick()
                 yield table.prepare(records)
 
@@ -302,10 +304,15 @@ class ObjectRun:
             return
         people, searches = count_people(ctx)
         per = "1 call" if not self.spec.paginated else "1 call (more for long histories)"
+        self.svc.progress.estimate(self.spec.name, people + 2 * searches)
         self.svc.progress.say(
             f"{self.spec.name}: about {people + 2 * searches:,} API calls "
             f"({people:,} people x {per} + {searches:,} search pages, read twice: "
-            "once for this estimate)"
+            "once for this estimate)",
+            level="info",
+            event="object.estimate",
+            object=self.spec.name,
+            estimated_calls=people + 2 * searches,
         )
 
     def _acquire(self) -> state.ObjectLock | None:
@@ -351,7 +358,7 @@ class ObjectRun:
         calls = self._calls()
         self.svc.progress.update(
             self.spec.name,
-            self.tally.inserted + self.tally.updated,
+            self.tally.inserted + self.tally.updated + self.tally.staged,
             self.tally.pages,
             calls.calls,
             calls.throttled,

@@ -1,18 +1,20 @@
-"""What a run tells its user: live progress, the summary table, the JSON line.
+"""What a run tells its user at the end: the summary table, or its JSON fields.
 
-Progress goes to stderr (redrawn in place on a terminal, one line per object
-otherwise); the summary goes to stdout, as a table or, with
-``--log-format json``, as one JSON object on one line for schedulers.
+Progress while the run works is :mod:`.progress` (stderr). The summary goes
+to stdout: a table, or with ``--log-format json`` the fields of the closing
+JSON object the CLI writes (with the exit code) for schedulers.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal, TextIO
+from typing import Any, Literal
+
+from .progress import Progress, duration
+
+__all__ = ["ObjectResult", "Progress", "RunReport", "summary_table"]
 
 Status = Literal["success", "failed", "skipped"]
 
@@ -30,7 +32,9 @@ class ObjectResult:
     throttled: int = 0
     """429 answers received (each one waited for and retried)."""
     wait_seconds: float = 0.0
-    """Seconds spent waiting: rate limiter plus retry backoff."""
+    """Seconds spent waiting (rate limiter plus retry backoff), summed over the object's
+    requests in flight: with several at once it can exceed the object's wall time, so
+    it is in the JSON summary only."""
     seconds: float = 0.0
     watermark: int | None = None
     message: str | None = None
@@ -56,22 +60,19 @@ class RunReport:
             return "success"
         return "partial" if len(self.failed) < len(self.results) else "failed"
 
-    def summary(self) -> str:
-        return summary_table(self)
+    def summary(self, verbose: bool = False) -> str:
+        return summary_table(self, verbose)
 
-    def as_json(self) -> str:
-        totals = {
+    def summary_fields(self) -> dict[str, Any]:
+        """The run in figures: what the closing JSON object holds (besides the exit code)."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
             "inserted": sum(r.inserted for r in self.results),
             "updated": sum(r.updated for r in self.results),
             "deleted": sum(r.deleted for r in self.results),
             "api_calls": sum(r.api_calls for r in self.results),
-        }
-        payload = {
-            "event": "replicate.summary",
-            "run_id": self.run_id,
-            "status": self.status,
-            "seconds": round(self.seconds, 3),
-            **totals,
             "objects": [
                 {
                     **asdict(r),
@@ -81,34 +82,36 @@ class RunReport:
                 for r in self.results
             ],
         }
+
+    def as_json(self) -> str:
+        payload = {"event": "replicate.summary", **self.summary_fields()}
         return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-COLUMNS = ("object", "mode", "status", "inserted", "updated", "deleted", "pages", "calls",
-           "429s", "waited s", "seconds")  # fmt: skip
+COLUMNS = ("object", "mode", "status", "inserted", "updated", "deleted", "API calls", "time")
+VERBOSE_COLUMNS = ("pages", "429s")
 
 
-def summary_table(report: RunReport) -> str:
-    rows = [
-        (
-            r.name,
-            r.mode,
-            r.status,
-            f"{r.inserted:,}",
-            f"{r.updated:,}",
-            f"{r.deleted:,}",
-            f"{r.pages:,}",
-            f"{r.api_calls:,}",
-            f"{r.throttled:,}",
-            f"{r.wait_seconds:.1f}",
-            f"{r.seconds:.1f}",
-        )
-        for r in report.results
-    ]
-    lines = _table(COLUMNS, rows)
+def summary_table(report: RunReport, verbose: bool = False) -> str:
+    """One row per object, the run's line, then each object's message in full.
+
+    ``verbose`` adds pages and 429 answers. The rate limiter's wait is not shown:
+    summed over requests in flight it reads as more than the run's wall time.
+    """
+    header = COLUMNS + (VERBOSE_COLUMNS if verbose else ())
+    rows = []
+    for r in report.results:
+        row = [r.name, r.mode, r.status, f"{r.inserted:,}", f"{r.updated:,}", f"{r.deleted:,}",
+               f"{r.api_calls:,}", duration(r.seconds)]  # fmt: skip
+        if verbose:
+            row += [f"{r.pages:,}", f"{r.throttled:,}"]
+        rows.append(row)
+    lines = _table(header, rows)
+    calls = sum(r.api_calls for r in report.results)
+    rate = calls / report.seconds if report.seconds > 0 else 0.0
     lines.append(
         f"run {report.run_id}: {report.status}, {len(report.results)} objects in "
-        f"{report.seconds:.1f}s"
+        f"{duration(report.seconds)}, {calls:,} API calls ({rate:.1f}/s)"
     )
     for r in report.results:
         if r.message:
@@ -117,7 +120,7 @@ def summary_table(report: RunReport) -> str:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header))]
+    widths = [max([len(header[i])] + [len(row[i]) for row in rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
         first = cells[0].ljust(widths[0])
@@ -126,48 +129,3 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
         return "  ".join([first, *rest]).rstrip()
 
     return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-
-
-class Progress:
-    """Per-object progress on stderr: rows, pages, API calls, rate-limit waits."""
-
-    def __init__(self, stream: TextIO | None = None, *, live: bool | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty() if live is None else live
-        self._width = 0
-        self._lock = threading.RLock()  # objects run on several threads
-
-    def say(self, text: str) -> None:
-        """A message that stays (estimates, skips, warnings)."""
-        with self._lock:
-            self._clear()
-            print(text, file=self.stream, flush=True)
-
-    def update(
-        self, name: str, rows: int, pages: int, calls: int, throttled: int, waited: float
-    ) -> None:
-        if not self.live:
-            return
-        text = (
-            f"{name}: {rows:,} rows, {pages:,} pages, {calls:,} {'call' if calls == 1 else 'calls'}, "
-            f"{throttled:,} rate-limited, {waited:.1f}s waited"
-        )
-        with self._lock:
-            pad = max(0, self._width - len(text))
-            self.stream.write("\r" + text + " " * pad)
-            self.stream.flush()
-            self._width = len(text)
-
-    def finish(self, result: ObjectResult) -> None:
-        rows = result.inserted + result.updated + result.deleted
-        text = f"{result.name}: {result.status}, {rows:,} rows written, {result.api_calls:,} {'call' if result.api_calls == 1 else 'calls'}"
-        if result.message:
-            text += f" ({result.message})"
-        with self._lock:
-            self._clear()
-            print(text, file=self.stream, flush=True)
-
-    def _clear(self) -> None:
-        if self.live and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self._width = 0

@@ -20,6 +20,8 @@ class Tally:
     deleted: int = 0
     pages: int = 0
     max_cursor: int | None = None
+    staged: int = 0
+    """Rows staged for a rebuild (counted as inserted/updated only at the swap)."""
 
     def cursors(self, spec: ObjectSpec, records: Iterable[Record]) -> None:
         if spec.cursor is None:

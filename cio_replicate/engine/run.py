@@ -64,6 +64,7 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
     stop = threading.Event()
     plan = _Plan(svc, run_id, int(started), filters, options.full_refresh, stop, ListingCache())
     jobs = plan.jobs(selection.write, previous)
+    svc.progress.begin(names, previous, lambda name: svc.requests.snapshot(name).calls)
     try:
         done = _run_jobs(jobs, max(1, svc.workers), stop)
     except BaseException as exc:
@@ -184,7 +185,7 @@ def _finish(
 
 def replicate_with_settings(settings: Settings, options: RunOptions) -> RunReport:
     """The CLI's entry: client, target and the system clock from the settings."""
-    with open_client(settings) as client:
+    with open_client(settings) as client, Progress() as progress:
         target = Target(settings.target_url, clock=system_clock)
         try:
             svc = Services(
@@ -192,7 +193,7 @@ def replicate_with_settings(settings: Settings, options: RunOptions) -> RunRepor
                 requests=client.log,
                 target=target,
                 clock=system_clock,
-                progress=Progress(),
+                progress=progress,
                 lookback=settings.lookback_seconds,
                 batch_size=settings.batch_size,
                 lock_wait=options.lock_wait,
