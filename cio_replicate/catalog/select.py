@@ -50,7 +50,9 @@ def get_object(
     """
     spec = _index(catalog).get(name.strip().lower())
     if spec is None:
-        valid = ", ".join([*object_names(catalog), *(repr(a) for a in also)])
+        valid = ", ".join(object_names(catalog))
+        if also:
+            valid += ", or " + ", ".join(repr(a) for a in also)
         match = closest(name, [*object_names(catalog), *also])
         if match is None:  # a misspelt table name: suggest its object
             tables = {s.table: s.name for s in catalog}
