@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -20,16 +21,45 @@ def _index(catalog: Sequence[ObjectSpec]) -> dict[str, ObjectSpec]:
     return index
 
 
+def closest(name: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``name`` (ignoring case), if one is close enough."""
+    by_lower: dict[str, str] = {}
+    for choice in choices:
+        by_lower.setdefault(choice.lower(), choice)
+    close = difflib.get_close_matches(name.strip().lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[close[0]] if close else None
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the closest of ``choices``, or ``""``."""
+    match = closest(name, choices)
+    return f"; did you mean {match!r}?" if match is not None else ""
+
+
 def object_names(catalog: Sequence[ObjectSpec] = CATALOG) -> list[str]:
     return [spec.name for spec in catalog]
 
 
-def get_object(name: str, catalog: Sequence[ObjectSpec] = CATALOG) -> ObjectSpec:
-    """The object called `name` (or stored in table `name`), ignoring case."""
+def get_object(
+    name: str, catalog: Sequence[ObjectSpec] = CATALOG, *, also: Sequence[str] = ()
+) -> ObjectSpec:
+    """The object called `name` (or stored in table `name`), ignoring case.
+
+    An unknown name is a UsageError naming the closest object and every valid
+    one (plus the extra choices ``also``, such as ``all``).
+    """
     spec = _index(catalog).get(name.strip().lower())
     if spec is None:
         valid = ", ".join(object_names(catalog))
-        raise UsageError(f"unknown object {name!r}; valid objects: {valid}")
+        if also:
+            valid += ", or " + ", ".join(repr(a) for a in also)
+        match = closest(name, [*object_names(catalog), *also])
+        if match is None:  # a misspelt table name: suggest its object
+            tables = {s.table: s.name for s in catalog}
+            table = closest(name, tables)
+            match = tables[table] if table is not None else None
+        hint = f"; did you mean {match!r}?" if match is not None else ""
+        raise UsageError(f"unknown object {name!r}{hint} (valid objects: {valid})")
     return spec
 
 
@@ -73,10 +103,7 @@ def resolve_selection(
     elif any(name.lower() == ALL for name in wanted):
         chosen = set(catalog)
     else:
-        try:
-            chosen = {get_object(name, catalog) for name in wanted}
-        except UsageError as exc:
-            raise UsageError(f"{exc}, or '{ALL}'") from None
+        chosen = {get_object(name, catalog, also=(ALL,)) for name in wanted}
     by_name = {spec.name: spec for spec in catalog}
     needed = set(chosen)
     for spec in chosen:

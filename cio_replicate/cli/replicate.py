@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from ..catalog import resolve_selection
 from ..engine import RunOptions, replicate_with_settings
 from ..errors import CioReplicateError, PartialFailure
+from ..extractors.filters import check_reach, parse_filters
 from ..source import guard_target
 from . import output
 from .context import CliState, announce
@@ -20,9 +22,10 @@ from .options import load_cli_settings, settings_options
     multiple=True,
     metavar="OBJECT.FIELD=V[,V...]",
     help="Only records whose field equals one of the values (repeatable). Pushed down to the "
-    "API where it can filter: Customers.email=ann@example.com, Customers.segment=3, "
-    "Customers.plan=pro, Campaigns.id=3,7, CampaignActions.campaign_id=3. Filtered runs do "
-    "not move watermarks.",
+    "API where it can filter: Customers.email=person1@example.com, Customers.segment=3, "
+    "Customers.plan=pro, Campaigns.id=2,5, CampaignActions.campaign_id=2. Filtered runs do "
+    "not move watermarks. An unknown field, an impossible value (id=abc) or a filter on an "
+    "object the run does not read is an error (exit 2).",
 )
 @click.option(
     "--full-refresh",
@@ -77,6 +80,8 @@ def replicate(
     workspace) is refused (exit 2) unless --force.
     """
     state = ctx.find_object(CliState)
+    # A mistake in the selection or the filters is an error before anything runs.
+    check_reach(parse_filters(filters), resolve_selection(objects).read, "this run")
     settings = load_cli_settings(ctx, flags)
     announce(ctx, settings)
     guard_target(settings, force=force, writes=True)

@@ -9,7 +9,7 @@ from typing import BinaryIO, cast
 
 import click
 
-from ..catalog import get_object
+from ..catalog import get_object, resolve_selection
 from ..clock import system_clock
 from ..errors import PartialFailure, UsageError
 from ..http import open_client
@@ -46,7 +46,9 @@ def _import_line(text: str) -> None:
     "--output",
     required=True,
     metavar="FILE.csv",
-    help="Where to write the CSV (UTF-8, with a header); '-' writes to stdout.",
+    help="Where to write the CSV (UTF-8, with a header); '-' writes to stdout. A regular file "
+    "is written as FILE.part and renamed when complete; a FIFO, /dev/stdout or >(gzip ...) is "
+    "written straight. A missing folder is an error (exit 2).",
 )
 @click.option(
     "--filter",
@@ -58,8 +60,17 @@ def _import_line(text: str) -> None:
 @click.option(
     "--columns",
     metavar="A,B,...",
-    help="Exactly these columns, in this order. Default: the fields of the first 1000 "
-    "records, plus a _cio_extra JSON column for fields that appear only later.",
+    help="Exactly these columns, in this order (a name that is no field of the object is an "
+    "error, exit 2). Default: the fields of the first 1000 records, plus a _cio_extra JSON "
+    "column for fields that appear only later.",
+)
+@click.option(
+    "--spreadsheet-safe",
+    "safe",
+    is_flag=True,
+    help="For files opened in a spreadsheet: prefix ' to text cells beginning with = + - @, tab "
+    "or CR, so they are not run as formulas (plain numbers are kept). Off by default: the ' "
+    "is data to any program reading the file, import included.",
 )
 @settings_options(*_CONNECTION, "rate_limit", "concurrency")
 @click.pass_context
@@ -70,6 +81,7 @@ def export_command(
     output: str,
     filters: tuple[str, ...],
     columns: str | None,
+    safe: bool,
     **flags: object,
 ) -> None:
     """Export OBJECT to CSV, reading straight from the API and streaming.
@@ -78,22 +90,25 @@ def export_command(
     built-in sandbox's demo workspace is exported.
     """
     # imported here: the extraction machinery is only needed by this command
-    from ..extractors.filters import parse_filters
+    from ..extractors.filters import check_reach, parse_filters
     from ..writeback import export as exporting
+    from ..writeback.outputs import check_output
 
     spec = get_object(object_name)
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if columns is not None and not wanted:
         raise UsageError("--columns needs at least one column name")
+    parsed = parse_filters(filters)
+    check_reach(parsed, resolve_selection([spec.name]).read, f"export {spec.name}")
+    target = check_output(output)  # before any call: a wrong path costs nothing
     settings = load_cli_settings(ctx, flags)
     announce(ctx, settings, target=False, extra=f"output: {'stdout' if output == '-' else output}")
     with open_client(settings) as client:
-        rows = exporting.records(
-            client, spec, parse_filters(filters), int(system_clock()), settings.batch_size
-        )
-        result = exporting.export_to(output, spec, rows, wanted, _stdout)
+        rows = exporting.records(client, spec, parsed, int(system_clock()), settings.batch_size)
+        result = exporting.export_to(target, spec, rows, wanted, _stdout, safe=safe)
     summary = {"object": spec.name, "rows": result.rows, "columns": len(result.columns)}
-    if output == "-":
+    aside = target.kind != "atomic"  # -o - or /dev/stdout: keep the summary out of the CSV
+    if aside:
         cli_output.data_output()
     if _json_output(ctx):
         cli_output.summary(**summary, output=output)  # the closing summary object
@@ -101,7 +116,7 @@ def export_command(
         where = "stdout" if output == "-" else output
         click.echo(
             f"{spec.name}: {result.rows} rows, {len(result.columns)} columns -> {where}",
-            err=output == "-",
+            err=aside,
         )
     if result.rows_with_extra:
         cli_output.say(
@@ -113,6 +128,13 @@ def export_command(
     if result.never_seen:
         cli_output.say(
             "export.note", f"note: no record had column(s) {', '.join(result.never_seen)}", err=True
+        )
+    if result.risky and not safe:
+        cli_output.say(
+            "export.note",
+            f"note: {result.risky} cell(s) begin with = + - @, tab or CR, which a spreadsheet "
+            "runs as a formula; export with --spreadsheet-safe for a file people will open",
+            err=True,
         )
 
 
@@ -142,7 +164,8 @@ def export_command(
 @click.option(
     "--rejects",
     metavar="FILE.csv",
-    help="Where failed rows go, with their error (default: beside the input, NAME.rejects.csv).",
+    help="Where failed rows go, with their error (default: beside the input, NAME.rejects.csv). "
+    "Created only when a row fails; its folder must exist.",
 )
 @click.option(
     "--force",
@@ -208,12 +231,20 @@ def import_command(
         verbose=bool(state and state.verbose),
     )
     importer.check_job(job)
-    with open_client(settings) as client, RejectsWriter(rejects_path, columns) as rejected:
+    rejected = RejectsWriter(rejects_path, columns)  # a wrong path fails before any call
+    with open_client(settings) as client, rejected:
         summary = importer.run_import(job, rows, client, rejected, journal, _import_line)
     if _json_output(ctx):
         cli_output.summary(**summary.as_dict())  # the closing summary object
     else:
         click.echo(summary.text())
+    if rejected.stale and not summary.rejected:
+        cli_output.say(
+            "import.note",
+            f"note: {rejects_path} is from an earlier run (this run rejected no row; "
+            "the file was left as it was)",
+            err=True,
+        )
     if summary.rejected:
         raise PartialFailure(f"{summary.rejected} row(s) failed; see {rejects_path}")
 

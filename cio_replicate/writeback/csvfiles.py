@@ -92,30 +92,55 @@ def _header(path: Path, reader: Any) -> tuple[str, ...]:
 
 
 class RejectsWriter:
-    """Writes failed rows as they happen (flushed per row, so a crash keeps them)."""
+    """Writes failed rows as they happen (flushed per row, so a crash keeps them).
+
+    The file is created at the first rejected row: a run that rejects nothing leaves
+    no empty file (and leaves alone a rejects file of an earlier run, see
+    :attr:`stale`). The folder is checked at once, so a wrong path fails before
+    any row is sent.
+    """
 
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self.path = path
         self.count = 0
         self._columns = [c for c in columns if c not in (ERROR_COLUMN, ROW_COLUMN)]
-        try:
-            self._handle = path.open("w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise UsageError(f"cannot write the rejects file {path}: {exc.strerror}") from None
-        self._writer = csv.writer(self._handle)
-        self._writer.writerow([*self._columns, ERROR_COLUMN, ROW_COLUMN])
-        self._handle.flush()
+        if path.is_dir():
+            raise UsageError(f"--rejects {path} is a folder; give a file name inside it")
+        folder = path.absolute().parent
+        if not folder.is_dir():
+            raise UsageError(
+                f"cannot write the rejects file {path}: the folder {folder} does not exist "
+                "(create it first)"
+            )
+        self.stale = path.exists()
+        """A rejects file from an earlier run is there (replaced if this run rejects a row)."""
+        self._handle: IO[str] | None = None
+        self._writer: Any = None
+
+    def _open(self) -> Any:
+        if self._writer is None:
+            try:
+                self._handle = self.path.open("w", encoding="utf-8", newline="")
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot write the rejects file {self.path}: {exc.strerror}"
+                ) from None
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow([*self._columns, ERROR_COLUMN, ROW_COLUMN])
+        return self._writer
 
     def write(self, values: dict[str, Any], error: str, row: int, raw: Sequence[str] = ()) -> None:
         cells = [_cell(values.get(c)) for c in self._columns]
         if raw and len(raw) > len(self._columns):  # keep surplus values rather than lose them
             cells += [_cell(v) for v in raw[len(self._columns) :]]
-        self._writer.writerow([*cells, error, row])
+        self._open().writerow([*cells, error, row])
+        assert self._handle is not None
         self._handle.flush()
         self.count += 1
 
     def close(self) -> None:
-        self._handle.close()
+        if self._handle is not None:
+            self._handle.close()
 
     def __enter__(self) -> RejectsWriter:
         return self

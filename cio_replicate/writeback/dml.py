@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from ..catalog import CATALOG, get_object
+from ..catalog.select import closest
 from ..errors import UsageError
 from .checks import InvalidValue
 from .fields import FieldType
@@ -210,8 +211,10 @@ def resolve(object_name: str, mode: Mode) -> tuple[str, frozenset[Operation]]:
     try:
         name = get_object(object_name).name
     except UsageError:
+        match = closest(object_name, [spec.name for spec in CATALOG])
+        hint = f" (did you mean {match!r}?)" if match else ""
         raise UsageError(
-            f"unknown object {object_name!r}; {supported_text('objects with DML')}"
+            f"unknown object {object_name!r}{hint}; {supported_text('objects with DML')}"
         ) from None
     if name not in objects:
         raise UsageError(f"{name} is read-only (no DML); {supported_text()}")

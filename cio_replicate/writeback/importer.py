@@ -10,11 +10,13 @@ exhausted) stop the import; the journal makes the rerun safe.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..catalog.select import did_you_mean
 from ..errors import (
     ApiError,
     AuthError,
@@ -83,16 +85,34 @@ def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
     return out
 
 
+MAX_COLUMNS = 10_000
+"""Columns an import takes: far above any object's fields or a person's attributes
+(Customer.io caps attributes per person well below this), low enough that a file with
+a broken header (one line of a million cells) is refused at once instead of tried."""
+
+
 def mapped_columns(columns: Iterable[str], mapping: Mapping[str, str]) -> list[str]:
+    """The fields the columns map to (``--map``; an empty field drops the column).
+
+    Linear in the number of columns; more than :data:`MAX_COLUMNS` is a UsageError.
+    """
     names = list(columns)
-    unknown = [c for c in mapping if c not in names]
-    if unknown:
+    if len(names) > MAX_COLUMNS:
         raise UsageError(
-            f"--map names column(s) not in the input: {', '.join(unknown)} "
-            f"(columns: {', '.join(names)})"
+            f"the input has {len(names):,} columns; an import takes at most {MAX_COLUMNS:,} "
+            "(is the first line really the header? split the file by columns otherwise)"
+        )
+    present = set(names)
+    unknown = [c for c in mapping if c not in present]
+    if unknown:
+        shown = ", ".join(names[:50]) + (f", ... ({len(names)} in all)" if len(names) > 50 else "")
+        raise UsageError(
+            f"--map names column(s) not in the input: {', '.join(unknown)}"
+            f"{did_you_mean(unknown[0], names)} (columns: {shown})"
         )
     out = [mapping.get(c, c) for c in names if mapping.get(c, c)]
-    twice = sorted({f for f in out if out.count(f) > 1})
+    counts = Counter(out)
+    twice = sorted(f for f, n in counts.items() if n > 1)
     if twice:
         raise UsageError(f"several columns map to the same field: {', '.join(twice)}")
     return out
@@ -125,7 +145,8 @@ def check_job(job: ImportJob) -> tuple[str, list[str]]:
     unknown = dml.unknown_columns(spec, fields)
     if unknown and job.strict_columns:
         raise UsageError(
-            f"column(s) {', '.join(unknown)} are not fields of {name}; writable: "
+            f"column(s) {', '.join(unknown)} are not fields of {name}"
+            f"{did_you_mean(unknown[0], [*spec.fields, *spec.key])}; writable: "
             f"{', '.join(sorted(spec.fields))}; key: {', '.join(spec.key)} "
             "(rename with --map column=field, ignore with --map column=)"
         )

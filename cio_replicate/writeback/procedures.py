@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..catalog.select import did_you_mean
 from ..errors import UsageError
 from ..http import CioClient
 from . import checks
@@ -219,7 +220,8 @@ def get_procedure(name: str) -> Procedure:
         if proc.name.lower() == name.lower():
             return proc
     listed = "\n  ".join(p.signature() for p in PROCEDURES)
-    raise UsageError(f"unknown procedure {name!r}; supported procedures:\n  {listed}")
+    hint = did_you_mean(name, [p.name for p in PROCEDURES])
+    raise UsageError(f"unknown procedure {name!r}{hint}\nsupported procedures:\n  {listed}")
 
 
 def _convert(param: Param, arg: SqlLiteral, proc: str) -> Any:

@@ -2,8 +2,9 @@
 
 Accepted arguments: ``'text'`` (a doubled quote ``''`` stands for one quote),
 numbers (``42``, ``-1.5``, ``1e3``), ``NULL``, ``TRUE``/``FALSE`` and named
-placeholders ``:Name`` bound later from ``--param Name=value``. The statement
-may end with a semicolon. Parsing is pure: nothing is sent.
+placeholders ``:Name`` bound later from ``--param Name=value``. The keyword
+(``call``, ``exec``, ``execute``) may be left out (``NAME(args)``), and the
+statement may end with a semicolon. Parsing is pure: nothing is sent.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class CallStatement:
         return tuple(a.name for a in self.args if isinstance(a, Placeholder))
 
 
-_HEAD = re.compile(r"\s*(?:call|exec|execute)\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(", re.IGNORECASE)
+_HEAD = re.compile(r"\s*(?:(?:call|exec|execute)\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*\(", re.IGNORECASE)
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -54,7 +55,7 @@ def parse_call(text: str) -> CallStatement:
     head = _HEAD.match(text)
     if head is None:
         raise UsageError(
-            "expected a statement like: call NAME('text', 42, NULL, :Param) "
+            "expected a statement like: call NAME('text', 42, NULL, :Param) or NAME(...) "
             f"(got {_excerpt(text, 0)})"
         )
     pos = head.end()

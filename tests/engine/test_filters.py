@@ -3,9 +3,14 @@ filtered runs that never move a watermark nor shrink a table."""
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
+from cio_replicate.cli import main
 from cio_replicate.errors import UsageError
 from cio_replicate.extractors.filters import Filter, parse_filter
 
@@ -119,3 +124,121 @@ def test_per_person_child_prints_an_estimate_and_fans_out_over_the_filter(
             if k[0] in {m.cio_id for m in members}}  # fmt: skip
     got = actual(h.url, "customer_segments")
     assert set(got) == set(want)
+
+
+# --- mistakes are errors (exit 2), never a run that matches nothing -------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Campaigns.idd=3", r"Campaigns has no field 'idd'; did you mean 'id'\? \(fields: id, "),
+        ("Campaigns.id=abc", r"id is an integer, not 'abc'"),
+        ("Campaigns.id=3,x7", r"id is an integer, not 'x7'"),
+        ("Customers.segment=vip", r"segment is an integer, not 'vip'"),
+        ("Messages.created=2024-01-01", r"created is a unix timestamp \(seconds\)"),
+        ("Campaigns.active=maybe", r"active is true or false"),
+        ("Campaigns.tags=x", r"tags holds nested JSON"),
+        ("Campains.id=3", r"unknown object 'Campains'; did you mean 'Campaigns'\?"),
+        ("campaign_action.id=3", r"did you mean 'CampaignActions'\?"),
+    ],
+)
+def test_filter_mistakes_are_usage_errors(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_filter(text)
+
+
+def test_filter_values_read_as_the_field_reads() -> None:
+    assert parse_filter("Campaigns.id=03,+7").values == ("3", "7")
+    assert parse_filter("Campaigns.active=TRUE").values == ("true",)
+    # people and custom objects: any attribute name is a field
+    assert parse_filter("Customers.plan=pro") == Filter("Customers", "plan", ("pro",))
+    assert parse_filter("Objects.Industry Type=x").field == "Industry Type"
+
+
+def test_every_field_the_sandbox_returns_is_documented() -> None:
+    """The declared fields (catalog.fields) cover what the API returns, with their kinds,
+    so a filter on a real field is never refused."""
+    from cio_replicate.catalog import CATALOG
+    from cio_replicate.catalog.fields import OPEN, fields_of
+    from cio_replicate.extractors.filters import Filters
+    from cio_replicate.sandbox import Sandbox
+    from cio_replicate.writeback.export import records
+
+    from .conftest import client_for
+
+    sandbox = Sandbox("tiny", seed=1)
+    client = client_for(sandbox)
+    kinds = {"int": (int,), "time": (int,), "bool": (bool,), "text": (str,), "json": (list, dict)}
+    for spec in CATALOG:
+        declared = fields_of(spec.name)
+        seen = 0
+        for record in records(client, spec, Filters(), int(sandbox.clock())):
+            seen += 1
+            for name, value in record.items():
+                if name not in declared:
+                    assert spec.name in OPEN, f"{spec.name}.{name} is not declared"
+                    continue
+                kind = declared[name]
+                if value is None or kind == "any":
+                    continue
+                ok = isinstance(value, kinds[kind]) and not (
+                    kind in ("int", "time") and isinstance(value, bool)
+                )
+                assert ok, (spec.name, name, kind, value)
+        assert seen, spec.name
+
+
+def _cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    """``cio-replicate ARGS`` with no configuration (the in-process demo sandbox)."""
+    for name in list(os.environ):
+        if name.startswith("CIO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return main(list(args))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["Segments", "--filter", "Campaigns.id=2"], "restricts Campaigns, which this run does "
+         "not read (it reads Segments); name Campaigns (or one of its children)"),
+        (["--filter", "Campaigns.idd=2"], "did you mean 'id'?"),
+        (["Campaigns", "--filter", "Campaigns.id=abc"], "id is an integer, not 'abc'"),
+        (["--filter", "CustomerSegments.cio_id=x"], "restricts CustomerSegments"),
+        (["Segmnts"], "unknown object 'Segmnts'; did you mean 'Segments'?"),
+    ],
+)  # fmt: skip
+def test_replicate_refuses_a_filter_mistake_before_anything_runs(
+    args: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = _cli(tmp_path, monkeypatch, "replicate", *args, "--target-url", "sqlite:///t.db")
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err and err.count("error: ") == 1 and "Traceback" not in err
+    assert not (tmp_path / "t.db").exists()  # nothing ran, nothing written
+
+
+def test_the_readme_filter_examples_match_rows_in_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--filter "..."` examples of the README, as written, on the demo workspace."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    examples = re.findall(r'--filter "([A-Za-z]+)\.([^"=]+=[^"]+)"', readme)
+    assert len(examples) >= 2, examples
+    for obj, rest in examples:
+        target = f"sqlite:///{tmp_path}/{obj}.db"
+        child = {"Campaigns": ["CampaignActions"]}.get(obj, [])
+        code = _cli(
+            tmp_path, monkeypatch, "replicate", obj, *child,
+            "--filter", f"{obj}.{rest}", "--target-url", target,
+        )  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+        table = {"Customers": "customers", "Campaigns": "campaigns"}[obj]
+        assert actual(target, table), f"--filter {obj}.{rest}: no {table} rows in the demo"
+        if child:
+            assert actual(target, "campaign_actions"), "no campaign actions for the filter"

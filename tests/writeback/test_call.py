@@ -96,12 +96,25 @@ def test_invalid_calls_fail_before_any_request(cli: Cli, sandbox: Sandbox) -> No
         f"call SendTransactionalEmailWithTemplate(1, '{too_many}')": "too many recipients: 16",
         "call DeleteObject('1')": "wrong argument count for DeleteObject: expected 2, got 1",
         "call Nope()": "unknown procedure 'Nope'",
+        "call DeleteObjekt('1', 'x')": "unknown procedure 'DeleteObjekt'; did you mean "
+        "'DeleteObject'?",
         "call IdentifyObject('1', 'x', '{bad json')": "Attributes is not valid JSON",
     }
     for statement, message in cases.items():
         assert cli("call", statement) == 2
         assert message in cli.err
     assert sandbox.requests == []
+
+
+def test_the_call_keyword_may_be_left_out(cli: Cli, sandbox: Sandbox) -> None:
+    # `cio-replicate call 'NAME(...)'`: the statement without its leading `call`
+    code = cli("call", "SendTransactionalEmailWithTemplate(1, 'a@example.com', 'a@example.com')")
+    assert code == 0, cli.err
+    answer = json.loads(cli.out)
+    message = sandbox.workspace.message(answer["delivery_id"])
+    assert message is not None and message["customer_identifiers"]["email"] == "a@example.com"
+    assert cli("call", "  DeleteObject('1', 'vehicle_5');") == 0, cli.err
+    assert [r.path for r in sandbox.requests[-1:]] == ["/api/v2/entity"]
 
 
 def test_api_refusal_is_reported(cli: Cli, sandbox: Sandbox) -> None:

@@ -180,7 +180,7 @@ def test_customers_insert_of_a_taken_email_is_refused(
         ("Segments", "upsert", "upsert is not supported for Segments"),
         ("Campaigns", "update", "Campaigns is read-only (no DML)"),
         ("campaigns", "update", "Campaigns is read-only (no DML)"),
-        ("Campains", "insert", "unknown object 'Campains'; objects with DML:"),
+        ("Campains", "insert", "unknown object 'Campains' (did you mean 'Campaigns'?); objects"),
     ],
 )
 def test_unsupported_object_or_operation_fails_before_any_call(

@@ -5,7 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import stat
+import subprocess
+import sys
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +20,7 @@ import pytest
 
 from cio_replicate.catalog import CATALOG, get_object
 from cio_replicate.writeback.export import EXTRA_COLUMN, write_csv
+from cio_replicate.writeback.outputs import check_output
 
 from .conftest import Cli, read_csv
 
@@ -121,3 +127,149 @@ def test_streaming_keeps_memory_flat() -> None:
     tracemalloc.stop()
     assert result.rows == 20_000
     assert peak < 5_000_000, peak  # the 1,000-record sample, not 20,000 rows
+
+
+# --- mistakes, outputs, spreadsheets ------------------------------------------------
+
+
+def test_an_unknown_column_is_exit_2_and_writes_nothing(reading_cli: Cli, tmp_path: Path) -> None:
+    cli = reading_cli
+    target = tmp_path / "c.csv"
+    assert cli("export", "Campaigns", "-o", str(target), "--columns", "id,nmae") == 2
+    assert "Campaigns has no field 'nmae'; did you mean 'name'? (fields: id, " in cli.err
+    assert cli.err.count("error: ") == 1
+    assert not target.exists() and not (tmp_path / "c.csv.part").exists()
+    # a field the records carry but the reference does not list is never refused
+    rows = [{"id": 1, "brand_new_field": "x"}]
+    out = io.StringIO()
+    write_csv(out, get_object("Campaigns"), rows, ["id", "brand_new_field"])
+    assert out.getvalue().splitlines() == ["id,brand_new_field", "1,x"]
+
+
+def test_a_filter_on_an_object_not_exported_is_exit_2_before_any_call(
+    reading_cli: Cli, tmp_path: Path
+) -> None:
+    cli, sandbox = reading_cli, reading_cli.sandbox
+    before = len(sandbox.requests)
+    assert cli("export", "Segments", "-o", "-", "--filter", "Campaigns.id=2") == 2
+    assert "restricts Campaigns, which export Segments does not read" in cli.err
+    assert cli("export", "Campaigns", "-o", "-", "--filter", "Campaigns.idd=2") == 2
+    assert "did you mean 'id'?" in cli.err
+    assert cli("export", "Campains", "-o", "-") == 2
+    assert "unknown object 'Campains'; did you mean 'Campaigns'?" in cli.err
+    assert len(sandbox.requests) == before
+    # The filter on a parent restricts the child export.
+    assert cli("export", "CampaignActions", "-o", "-", "--filter", "Campaigns.id=2") == 0
+    rows = list(csv.DictReader(io.StringIO(cli.out)))
+    assert rows and {r["campaign_id"] for r in rows} == {"2"}
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "folder"])
+def test_a_bad_output_path_is_one_line_exit_2_before_any_call(
+    reading_cli: Cli, tmp_path: Path, where: str
+) -> None:
+    cli, sandbox = reading_cli, reading_cli.sandbox
+    target = tmp_path / "no" / "such" / "x.csv" if where == "missing-folder" else tmp_path
+    before = len(sandbox.requests)
+    assert cli("export", "Segments", "-o", str(target)) == 2
+    (line,) = cli.err.splitlines()
+    expected = "does not exist (create it first)" if where == "missing-folder" else "is a folder"
+    assert line.startswith("error: ") and expected in line
+    assert len(sandbox.requests) == before
+
+
+def test_a_fifo_is_written_straight(reading_cli: Cli, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    # A write end held by the test: the reader's open never blocks, and it reaches the end
+    # of the data once the export and this end are closed, whatever the export did.
+    held = os.open(fifo, os.O_RDWR)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    try:
+        code = reading_cli("export", "Segments", "-o", str(fifo))
+    finally:
+        os.close(held)
+        reader.join()
+    assert code == 0, reading_cli.err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still the FIFO, not replaced by a file
+    rows = list(csv.DictReader(io.StringIO(got[0].decode())))
+    assert len(rows) == len(reading_cli.sandbox.workspace.records("segments"))
+    assert not (tmp_path / "pipe.csv.part").exists()
+
+
+def _export_to_fd_1(stdout: Any, tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIO_")}
+    env["CIO_SANDBOX_SCALE"] = "tiny"
+    return subprocess.run(
+        # /dev/fd/1, not /dev/stdout: should this regress, the old '.part then rename'
+        # fails in /proc instead of replacing the machine's /dev/stdout (as root)
+        [sys.executable, "-m", "cio_replicate", "export", "Segments", "-o", "/dev/fd/1"],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_stdout_by_path_is_written_straight_to_a_pipe_or_an_appended_file(
+    tmp_path: Path,
+) -> None:
+    for name in ("/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/1"):
+        assert check_output(name).kind == "direct", name
+    piped = _export_to_fd_1(subprocess.PIPE, tmp_path)
+    assert piped.returncode == 0, piped.stderr.decode()
+    lines = piped.stdout.decode().splitlines()
+    assert lines[0].startswith("id,") and len(lines) > 1
+    assert b"rows," in piped.stderr  # the summary stays out of the CSV
+    log = tmp_path / "log.txt"
+    log.write_text("kept line\n")
+    with log.open("ab") as handle:  # like `>> log.txt`: the file must not be replaced
+        appended = _export_to_fd_1(handle, tmp_path)
+    assert appended.returncode == 0, appended.stderr.decode()
+    assert log.read_text().splitlines() == ["kept line", *lines]
+
+
+def test_a_symlinked_file_is_replaced_through_the_link(reading_cli: Cli, tmp_path: Path) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    real.chmod(0o640)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert reading_cli("export", "Segments", "-o", str(link)) == 0, reading_cli.err
+    assert link.is_symlink() and real.read_text().startswith("id,")
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert not (tmp_path / "real.csv.part").exists()
+
+
+def test_spreadsheet_safe_mode_escapes_formulas_but_not_numbers() -> None:
+    spec = get_object("Snippets")
+    values = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "-5", "+3.5", "-1e3", "a=b", ""]
+    rows = [{"name": f"n{i}", "value": v} for i, v in enumerate(values)]
+    plain, safe = io.StringIO(), io.StringIO()
+    assert write_csv(plain, spec, rows).risky == 6
+    result = write_csv(safe, spec, rows, safe=True)
+    assert result.risky == 6
+    read = [r["value"] for r in csv.DictReader(io.StringIO(safe.getvalue()))]
+    assert read == [
+        "'=1+1", "'+cmd", "'-2+3", "'@SUM(A1)", "'\tx", "'\rx", "-5", "+3.5", "-1e3", "a=b", "",
+    ]  # fmt: skip
+    assert [r["value"] for r in csv.DictReader(io.StringIO(plain.getvalue()))] == values
+
+
+def test_spreadsheet_safe_export_of_a_person_attribute(
+    cli: Cli, sandbox: Any, tmp_path: Path
+) -> None:
+    person = sandbox.workspace.people.find_by_id("user-1")
+    sandbox.workspace.update_person(person, {"nickname": '=HYPERLINK("http://x.io","hi")'})
+    target = tmp_path / "people.csv"
+    filters = ("--filter", "Customers.id=user-1", "--columns", "id,nickname,score")
+    assert cli("export", "Customers", "-o", str(target), *filters) == 0, cli.err
+    assert read_csv(target)[0]["nickname"] == '=HYPERLINK("http://x.io","hi")'  # unchanged
+    assert "1 cell(s) begin with = + - @" in cli.err and "--spreadsheet-safe" in cli.err
+    assert cli("export", "Customers", "-o", str(target), *filters, "--spreadsheet-safe") == 0
+    assert read_csv(target)[0]["nickname"] == '\'=HYPERLINK("http://x.io","hi")'
+    assert "--spreadsheet-safe" not in cli.err

@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from cio_replicate.config import load_settings
+from cio_replicate.errors import UsageError
 from cio_replicate.http import open_client
 from cio_replicate.sandbox import Sandbox
 from cio_replicate.writeback.csvfiles import RejectsWriter, read_header, read_rows
-from cio_replicate.writeback.importer import ImportJob, run_import
+from cio_replicate.writeback.importer import MAX_COLUMNS, ImportJob, mapped_columns, run_import
 from cio_replicate.writeback.progress import Journal
 
 from .conftest import Cli, read_csv, write_csv, writes
@@ -261,3 +262,46 @@ def test_a_name_repeated_in_one_file_is_inserted_once(
     assert cli("import", "Collections", str(source), "--operation", "insert") == 0
     assert _collections(sandbox).count("twice") == 1
     assert "row 2: skipped: already exists: Collections name 'twice' (it is id" in cli.out
+
+
+def test_no_rejects_file_unless_a_row_fails(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "s.csv", ["name"], [["No Rejects"]])
+    assert cli("import", "Segments", str(source), "--operation", "insert") == 0
+    assert not (tmp_path / "s.rejects.csv").exists()
+    # A rejects file of an earlier run is left as it was, and the run says so.
+    stale = tmp_path / "s.rejects.csv"
+    stale.write_text("name,_cio_error,_cio_row\nold,earlier error,1\n")
+    again = write_csv(tmp_path / "s.csv", ["name"], [["Also No Rejects"]])
+    assert cli("import", "Segments", str(again), "--operation", "insert") == 0
+    assert stale.read_text() == "name,_cio_error,_cio_row\nold,earlier error,1\n"
+    assert f"note: {stale} is from an earlier run" in cli.err
+
+
+def test_a_rejects_file_in_a_missing_folder_is_exit_2_before_any_write(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "s.csv", ["name"], [["Never Sent"]])
+    missing = tmp_path / "no" / "such" / "r.csv"
+    args = ("import", "Segments", str(source), "--operation", "insert")
+    assert cli(*args, "--rejects", str(missing)) == 2
+    (line,) = cli.err.splitlines()
+    assert line.startswith("error: cannot write the rejects file") and "does not exist" in line
+    assert cli(*args, "--rejects", str(tmp_path)) == 2
+    assert "is a folder" in cli.err
+    assert writes(sandbox) == []
+
+
+def test_wide_headers_are_linear_and_limited(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    # 80,000 columns: refused at once with the reason (the quadratic check took ~54 s).
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(80_000)) + "\n" + "x," * 79_999 + "x\n")
+    assert cli("import", "Customers", str(wide), "--operation", "insert", "--dry-run") == 2
+    assert "the input has 80,000 columns; an import takes at most 10,000" in cli.err
+    # Up to the limit, the mapping is checked in one pass and still finds a clash.
+    names = [f"c{i}" for i in range(MAX_COLUMNS)]
+    assert len(mapped_columns(names, {"c0": "email"})) == MAX_COLUMNS
+    with pytest.raises(UsageError, match="several columns map to the same field: c9"):
+        mapped_columns(names, {"c1": "c9"})
+    with pytest.raises(UsageError, match=r"not in the input: nmae; did you mean 'name'\?"):
+        mapped_columns(["id", "name"], {"nmae": "x"})
+    assert writes(sandbox) == []

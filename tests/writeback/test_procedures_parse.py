@@ -23,6 +23,7 @@ def test_parse_literals_and_placeholders() -> None:
     stmt = parse_call(
         "CALL Foo('it''s', 42, -1.5, NULL, true, FALSE, :Name, '{\"a\": [1, \"x)\"]}');"
     )
+    assert parse_call("Bar(1)") == parse_call("call Bar(1)") == parse_call("exec Bar (1)")
     assert stmt.name == "Foo"
     assert stmt.args == (
         Literal("it's", quoted=True),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -46,3 +50,31 @@ def test_readme_examples_run_against_the_sandbox(
     assert 'would send INSERT PUT track /api/v1/customers/ann-1 {"plan": "pro"' in out
     answers = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert set(answers[0]) == {"delivery_id", "queued_at"} and answers[1] == {}
+
+
+def _write_path_commands() -> list[str]:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Write path") : readme.index("## The sandbox")]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+    return [line for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_readme_write_path_blocks_run_as_written_on_the_demo(
+    no_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every line of the README's write-path examples, literally, against the demo."""
+    commands = _write_path_commands()
+    assert any("--filter" in c for c in commands) and any(" call " in c for c in commands)
+    for line in commands:
+        capsys.readouterr()
+        if line.startswith("printf "):
+            subprocess.run(["sh", "-c", line], cwd=no_config, check=True)
+            continue
+        assert line.startswith("cio-replicate "), line
+        code = main(shlex.split(line)[1:])
+        out = capsys.readouterr()
+        assert code == 0, (line, out.err)
+        if "export" in line and "-o -" in line:
+            rows = list(csv.DictReader(io.StringIO(out.out)))
+            assert rows, f"{line}: no rows in the demo"
+            assert {r["campaign_id"] for r in rows} <= {"2", "5"}
