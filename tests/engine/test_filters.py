@@ -235,7 +235,7 @@ def test_the_readme_filter_examples_match_rows_in_the_demo(
         child = {"Campaigns": ["CampaignActions"]}.get(obj, [])
         code = _cli(
             tmp_path, monkeypatch, "replicate", obj, *child,
-            "--filter", f"{obj}.{rest}", "--target-url", target,
+            "--filter", f"{obj}.{rest}", "--target-url", target, "--source", "sandbox",
         )  # fmt: skip
         assert code == 0, capsys.readouterr().err
         table = {"Customers": "customers", "Campaigns": "campaigns"}[obj]
