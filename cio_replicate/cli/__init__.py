@@ -2,7 +2,8 @@
 
 Library errors become messages and exit codes here, and only here:
 0 success, 1 unexpected error, 2 usage or configuration error,
-3 authentication or authorization failure, 4 partial failure.
+3 authentication or authorization failure, 4 partial failure,
+130 interrupted (143: by SIGTERM).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .. import __version__
 from ..errors import EXIT_UNEXPECTED, EXIT_USAGE, CioReplicateError
 from ..logs import redact, setup_logging
 from .context import CliState
+from .signals import Terminated, terminate_like_interrupt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,11 +60,12 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI and map errors to exit codes."""
     verbose = "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv)
+    terminate_like_interrupt()
     try:
         cli.main(args=argv, prog_name="cio-replicate", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
         click.echo("aborted", err=True)
-        return 130
+        return 143 if isinstance(exc.__cause__, Terminated) else 130
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -71,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     except CioReplicateError as exc:
         click.echo(f"error: {redact(str(exc))}", err=True)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.echo("interrupted", err=True)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:
         click.echo(f"unexpected error: {redact(type(exc).__name__ + ': ' + str(exc))}", err=True)
         if verbose:

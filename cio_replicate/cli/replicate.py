@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from ..engine import RunOptions, replicate_with_settings
-from ..errors import CioReplicateError, PartialFailure
+from ..errors import CioReplicateError, Interrupted, PartialFailure
 from .context import CliState
 from .options import load_cli_settings, settings_options
+from .signals import StopOnSignals
 
 
 @click.command("replicate")
@@ -64,27 +65,29 @@ def replicate(
 
     With no configuration at all, the built-in sandbox's demo workspace is copied into
     sqlite:///cio-replicate.db. Exit code 4 when some objects failed (the others are
-    committed).
+    committed). Ctrl-C or SIGTERM stops the run at once, keeping every committed batch
+    (exit 130, or 143 for SIGTERM); the next run continues from there.
     """
     state = ctx.find_object(CliState)
     settings = load_cli_settings(ctx, flags)
     json_summary = bool(state and state.log_format == "json")
-    report = replicate_with_settings(
-        settings,
-        RunOptions(
-            objects=objects,
-            filters=filters,
-            full_refresh=full_refresh,
-            lock_wait=lock_wait,
-        ),
+    options = RunOptions(
+        objects=objects, filters=filters, full_refresh=full_refresh, lock_wait=lock_wait
     )
-    click.echo(report.as_json() if json_summary else report.summary())
-    if report.failed:
-        reasons = "; ".join(f"{r.name}: {r.message}" for r in report.failed)
-        if len(report.failed) == len(report.results):
-            # Nothing was committed: not a partial failure (exit 4) but a failed run.
-            raise CioReplicateError(f"every object failed: {reasons}")
-        raise PartialFailure(f"{len(report.failed)} object(s) failed: {reasons}")
+    with StopOnSignals() as stopping:  # until the command ends: a 2nd Ctrl-C changes nothing
+        report = replicate_with_settings(settings, options, stop=stopping.event)
+        click.echo(report.as_json() if json_summary else report.summary())
+        if report.interrupted:
+            raise Interrupted(
+                "interrupted: the batches committed are kept and the next run continues from there",
+                signal_number=stopping.signal_number,
+            )
+        if report.failed:
+            reasons = "; ".join(f"{r.name}: {r.message}" for r in report.failed)
+            if len(report.failed) == len(report.results):
+                # Nothing was committed: not a partial failure (exit 4) but a failed run.
+                raise CioReplicateError(f"every object failed: {reasons}")
+            raise PartialFailure(f"{len(report.failed)} object(s) failed: {reasons}")
 
 
 COMMANDS: list[click.Command] = [replicate]

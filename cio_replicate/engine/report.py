@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal, TextIO
 
-Status = Literal["success", "failed", "skipped"]
+Status = Literal["success", "failed", "skipped", "interrupted"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,14 @@ class RunReport:
         return tuple(r for r in self.results if r.status == "failed")
 
     @property
-    def status(self) -> Literal["success", "partial", "failed"]:
+    def interrupted(self) -> bool:
+        """Some object stopped because the run was asked to stop (Ctrl-C, SIGTERM)."""
+        return any(r.status == "interrupted" for r in self.results)
+
+    @property
+    def status(self) -> Literal["success", "partial", "failed", "interrupted"]:
+        if self.interrupted:
+            return "interrupted"
         if not self.failed:
             return "success"
         return "partial" if len(self.failed) < len(self.results) else "failed"

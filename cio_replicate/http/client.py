@@ -11,6 +11,7 @@ import base64
 import contextvars
 import random
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -23,10 +24,16 @@ import httpx
 
 from .. import __version__
 from ..config import REGION_URLS, Settings
-from ..errors import ApiError, ConfigError, ConnectionFailedError, RetryExhaustedError
+from ..errors import (
+    ApiError,
+    ConfigError,
+    ConnectionFailedError,
+    Interrupted,
+    RetryExhaustedError,
+)
 from ..logs import redact, register_secret
 from .pagination import Page, paginate
-from .ratelimit import LIMITERS, Clock, LimiterRegistry, RateLimiter, Sleep
+from .ratelimit import LIMITERS, Clock, LimiterRegistry, RateLimiter, Sleep, pause
 from .requestlog import Api, LogEntry, RequestLog
 from .responses import Endpoint, api_detail, error_for
 from .retry import RetryPolicy, classify, parse_retry_after
@@ -89,6 +96,7 @@ class CioClient:
         sleep: Sleep = time.sleep,
         rng: random.Random | None = None,
         sandbox: Sandbox | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self._http = http
         self.app_endpoint = app
@@ -105,6 +113,9 @@ class CioClient:
         self.log = RequestLog()
         self.sandbox = sandbox
         """The in-process sandbox when source is "sandbox" (else None)."""
+        self.stopping = stop or threading.Event()
+        """Set: stop. No request starts any more (each raises :class:`Interrupted`),
+        waits (rate limit, backoff) end early, failures are no longer retried."""
 
     def __repr__(self) -> str:
         return f"CioClient(app={self.app_endpoint.base_url}, track={self.track_endpoint.base_url})"
@@ -117,6 +128,14 @@ class CioClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def stop(self) -> None:
+        """Ask every thread using this client to stop (see :attr:`stopping`)."""
+        self.stopping.set()
+
+    def _check_stop(self, method: str, path: str) -> None:
+        if self.stopping.is_set():
+            raise Interrupted(f"interrupted: {method} {path} not sent (stop requested)")
 
     # --- requests ---------------------------------------------------------
 
@@ -184,6 +203,7 @@ class CioClient:
             pending: deque[Future[R]] = deque()
             try:
                 for item in items:
+                    self._check_stop("fan-out", "(further items)")
                     # each call runs in a copy of the caller's context: the request
                     # log's scope (the object being replicated) follows it.
                     pending.append(pool.submit(contextvars.copy_context().run, fn, item))
@@ -232,10 +252,18 @@ class CioClient:
         attempt = 0
         while True:
             attempt += 1
-            self.log.add_wait(limiter=limiter.acquire())
-            result = self._attempt(endpoint, method, path, params, json, attempt)
+            self._check_stop(method, path)
+            self.log.add_wait(limiter=limiter.acquire(self.stopping))
+            self._check_stop(method, path)
+            try:
+                result = self._attempt(endpoint, method, path, params, json, attempt)
+            except Exception as exc:
+                if self.stopping.is_set():  # e.g. the pool closed under it: a stop, not an error
+                    raise Interrupted(f"interrupted: {method} {path} (stop requested)") from exc
+                raise
             if not result.problem:
                 return result.body
+            self._check_stop(method, path)  # not retried after a stop
             if not (idempotent or result.unprocessed):
                 raise ApiError(
                     f"{endpoint.label}: {method} {path} failed ({result.problem}); not retried "
@@ -251,7 +279,7 @@ class CioClient:
                 raise self._gave_up(endpoint, method, path, attempt, waited, result)
             if result.status == 429:
                 limiter.hold(wait)
-            self._sleep(wait)
+            pause(self._sleep, wait, self.stopping)
             waited += wait
             self.log.add_wait(retry=wait)
 
@@ -400,8 +428,9 @@ def open_client(
     clock: Clock | None = None,
     sleep: Sleep | None = None,
     rng: random.Random | None = None,
+    stop: threading.Event | None = None,
 ) -> CioClient:
-    """A client for ``settings``.
+    """A client for ``settings``; setting ``stop`` stops its requests (:attr:`CioClient.stopping`).
 
     Source "sandbox" without a transport runs the built-in sandbox in-process.
     ``clock`` (unix seconds) dates log entries and Retry-After HTTP dates. An
@@ -471,4 +500,5 @@ def open_client(
         sleep=sleep or time.sleep,
         rng=rng,
         sandbox=sandbox,
+        stop=stop,
     )
