@@ -5,7 +5,8 @@ only sets a stop event: no API request starts after it, batches already read
 are committed, the run is recorded ``interrupted``, locks are released, and
 the command exits 130 (SIGINT) or 143 (SIGTERM). A second signal says it is
 still stopping; a third quits at once (``os._exit``: as after ``kill -9``, the
-next run continues from the last committed batch).
+next run continues from the last committed batch). Once the run is recorded,
+later signals are ignored: the process is on its way out with its exit code.
 
 Every other command treats SIGTERM like Ctrl-C (:func:`terminate_like_interrupt`):
 cron, systemd and Kubernetes stop programs with SIGTERM.
@@ -70,7 +71,9 @@ class StopOnSignals:
         tb: TracebackType | None,
     ) -> None:
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+            # Stopped: the run is recorded and the process ends; a late signal must not
+            # kill it on the way out (Python resets its handlers at exit, not SIG_IGN).
+            signal.signal(signum, signal.SIG_IGN if self.signal_number else handler)
         self._previous.clear()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:

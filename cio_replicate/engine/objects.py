@@ -262,7 +262,8 @@ class ObjectRun:
 
         def rows() -> Iterator[list[dict[str, Any]]]:
             for batch in batches:
-                self._check_stop()
+                if not batch.done:
+                    self._check_stop()
                 svc.crash.reached("batch")
                 records = [r for r in batch.records if keep(r)]
                 self.tally.cursors(spec, records)

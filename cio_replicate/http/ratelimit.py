@@ -19,6 +19,7 @@ HEADROOM = 0.96
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
+
 def pause(sleep: Sleep, seconds: float, stop: threading.Event | None = None) -> bool:
     """Sleep ``seconds``; False if ``stop`` was set (on the real clock, setting it ends
     the wait at once: ``stop.wait``). An injected ``sleep`` (a test's fake clock) is
