@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import httpx
 import pytest
@@ -301,3 +302,35 @@ def test_a_stop_ends_a_rate_limit_wait() -> None:
     stop.set()
     waiter.join(timeout=60)  # a bound against a hang, not a timing
     assert returned and not waiter.is_alive()
+
+
+def test_sigterm_stops_a_long_export_like_ctrl_c(
+    slow: tuple[Arrivals, str], tmp_path: Path
+) -> None:
+    """Write commands: SIGTERM (what cron, systemd and Kubernetes send) acts as Ctrl-C."""
+    sb, base_url = slow
+    since = len(sb.arrived)
+    env = subprocess_env(base_url, f"sqlite:///{tmp_path}/unused.db", None)
+    out = tmp_path / "messages.csv"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cio_replicate", "export", "Messages", "-o", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while sum(p == "/v1/messages" for _, p in sb.arrived[since:]) < 3:
+            assert proc.poll() is None and time.monotonic() < deadline, "no export under way"
+            time.sleep(0.01)
+        signalled = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)  # bound only against a hang
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 143, err[-2000:]
+    assert "Traceback" not in err and CLOSED not in err, err[-2000:]
+    assert len(sb.after(signalled)) <= 1  # paged one request at a time
