@@ -151,25 +151,50 @@ def _interrupt(
     per_person: int,
     twice: bool = False,
 ) -> tuple[int, list[str], str]:
-    """Signal a run once it is under way: (exit code, requests started after, stderr)."""
+    """Signal a run once it is under way: (exit code, requests started after, stderr).
+
+    "After" counts from the moment this test read the run's "stopping" line (the
+    signal observed; from the signal itself if there is none): the requests the
+    run sent after, plus those it had on their way, each noted on arrival."""
     since = len(sb.arrived)
     proc = _start(base_url, url, objects)
+    lines: list[tuple[float, str]] = []
+    assert proc.stderr is not None and proc.stdout is not None
+    stderr = proc.stderr
+
+    def read_stderr() -> None:
+        for line in stderr:
+            lines.append((time.monotonic(), line))
+
+    readers = [threading.Thread(target=read_stderr), threading.Thread(target=proc.stdout.read)]
+    stopping = f"{sig.name}: stopping"
     try:
+        for reader in readers:
+            reader.start()
         _wait_until(proc, sb, since, per_person)
         signalled = time.monotonic()
         proc.send_signal(sig)
+        deadline = time.monotonic() + 60  # bounds only against a hang
+        while not any(ln.startswith(stopping) for _, ln in list(lines)) and proc.poll() is None:
+            assert time.monotonic() < deadline, "the signal was never observed"
+            time.sleep(0.005)
         if twice:
-            assert proc.stderr is not None
-            for line in proc.stderr:  # the first one was observed: send another meanwhile
-                if line.startswith(f"{sig.name}: stopping"):
-                    proc.send_signal(sig)
-                    break
-        _out, err = proc.communicate(timeout=60)  # bound only against a hang
+            proc.send_signal(sig)  # while it stops
+        proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
-    return proc.returncode, sb.after(signalled), err
+        proc.wait()
+        for reader in readers:
+            reader.join()
+        stderr.close()
+        proc.stdout.close()
+    observed = [at for at, ln in lines if ln.startswith(stopping)]
+    return (
+        proc.returncode,
+        sb.after(observed[0] if observed else signalled),
+        "".join(ln for _, ln in lines),
+    )
 
 
 def _rerun_is_exact(base_url: str, url: str, objects: Sequence[str], tables: list[str]) -> None:
