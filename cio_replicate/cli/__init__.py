@@ -60,9 +60,9 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI and map errors to exit codes."""
     verbose = "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv)
-    terminate_like_interrupt()
     try:
-        cli.main(args=argv, prog_name="cio-replicate", standalone_mode=False)
+        with terminate_like_interrupt():
+            cli.main(args=argv, prog_name="cio-replicate", standalone_mode=False)
     except click.exceptions.Abort as exc:
         click.echo("aborted", err=True)
         return 143 if isinstance(exc.__cause__, Terminated) else 130

@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -39,10 +41,18 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
-def terminate_like_interrupt() -> None:
-    """SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main thread."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_terminated)
+@contextmanager
+def terminate_like_interrupt() -> Iterator[None]:
+    """Meanwhile SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGTERM) is _raise_terminated:  # not a stopped run's SIG_IGN
+            signal.signal(signal.SIGTERM, previous)
 
 
 class StopOnSignals:
