@@ -218,9 +218,7 @@ class ObjectRun:
             log.debug("%s failed", name, exc_info=True)
             return self._failed(exc)
         finally:
-            close = getattr(batches, "close", None)
-            if close is not None:
-                close()  # its threads (fan-out, streams) end before the lock is released
+            self._close(batches)
             self.lock.release()
 
     def _table(self) -> TableWriter:
@@ -361,6 +359,15 @@ class ObjectRun:
 
     def _calls(self) -> LogStats:
         return self.svc.requests.since(self._mark, self.spec.name)
+
+    def _close(self, batches: Iterator[Batch] | None) -> None:
+        """End the extraction: its threads (fan-out, streams) end before the lock is released."""
+        try:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+        except Exception:  # the object's outcome is decided already
+            log.debug("closing the extraction of %s failed", self.spec.name, exc_info=True)
 
     def _interrupted(self) -> bool:
         """The run was asked to stop (Ctrl-C, SIGTERM): the client no longer sends."""
