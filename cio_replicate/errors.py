@@ -12,6 +12,8 @@ EXIT_UNEXPECTED = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_PARTIAL = 4
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT; a run stopped by SIGTERM exits 143 (128 + SIGTERM)."""
 
 
 class CioReplicateError(Exception):
@@ -81,3 +83,18 @@ class PartialFailure(CioReplicateError):
     """Some work failed, the rest was committed."""
 
     exit_code = EXIT_PARTIAL
+
+
+class Interrupted(CioReplicateError):
+    """The run was asked to stop (Ctrl-C, SIGTERM): what was committed is kept.
+
+    Raised by the client for a request asked for after the stop (never sent, or
+    sent but not retried), and by the CLI once an interrupted run is recorded.
+    """
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, message: str = "interrupted", *, signal_number: int | None = None) -> None:
+        if signal_number is not None:
+            self.exit_code = 128 + signal_number
+        super().__init__(message)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -52,6 +53,8 @@ class Client(Protocol):
 
     concurrency: int
     """Requests the client runs at once (``fan_out`` threads, child streams)."""
+    stopping: threading.Event
+    """Set when the run is asked to stop: requests raise :class:`~cio_replicate.errors.Interrupted`."""
 
     def app(
         self,

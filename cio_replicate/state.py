@@ -46,8 +46,8 @@ from .locks import (
 from .systables import run_objects, runs, state
 
 Mode = Literal["incremental", "append", "full"]
-RunStatus = Literal["running", "success", "partial", "failed"]
-ObjectStatus = Literal["running", "success", "failed", "skipped"]
+RunStatus = Literal["running", "success", "partial", "failed", "interrupted"]
+ObjectStatus = Literal["running", "success", "failed", "skipped", "interrupted"]
 
 __all__ = [
     "DEFAULT_STALE_AFTER",
@@ -255,19 +255,19 @@ def finish_run(
     api_calls: int = 0,
     error: str | None = None,
 ) -> None:
-    """Record the end of a run; an object it left unfinished is marked failed with why."""
+    """Record the end of a run; an object it left unfinished is marked failed with why
+    (interrupted, without an error, when the run was)."""
     conn.execute(
         runs.update()
         .where(runs.c.run_id == run_id)
         .values(status=status, finished_at=from_unix(now), api_calls=api_calls, error=error)
     )
     reason = "the run ended before this object finished" + (f": {error}" if error else "")
+    left: dict[str, Any] = {"status": "failed", "errors": 1, "message": reason[:1000]}
+    if status == "interrupted":
+        left = {"status": "interrupted", "message": "the run was interrupted"}
     unfinished = sa.and_(run_objects.c.run_id == run_id, run_objects.c.status == "running")
-    conn.execute(
-        run_objects.update()
-        .where(unfinished)
-        .values(status="failed", finished_at=from_unix(now), errors=1, message=reason[:1000])
-    )
+    conn.execute(run_objects.update().where(unfinished).values(finished_at=from_unix(now), **left))
 
 
 @dataclass(frozen=True)

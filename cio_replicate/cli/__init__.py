@@ -2,7 +2,8 @@
 
 Library errors become messages and exit codes here, and only here:
 0 success, 1 unexpected error, 2 usage or configuration error,
-3 authentication or authorization failure, 4 partial failure.
+3 authentication or authorization failure, 4 partial failure,
+130 interrupted (143: by SIGTERM).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..load.dberrors import describe
 from ..logs import redact, setup_logging
 from . import output
 from .context import CliState
+from .signals import Terminated, terminate_like_interrupt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,11 +78,12 @@ def _main(args: list[str]) -> int:
     verbose = "-v" in args or "--verbose" in args
     try:
         # click's main() without its handlers: they print a bare newline on Ctrl-C
-        with cli.make_context("cio-replicate", args) as ctx:
+        with terminate_like_interrupt(), cli.make_context("cio-replicate", args) as ctx:
             cli.invoke(ctx)
-    except click.exceptions.Abort:
-        output.error("aborted", 130, text="aborted")
-        return 130
+    except click.exceptions.Abort as exc:
+        code = 143 if isinstance(exc.__cause__, Terminated) else 130
+        output.error("aborted", code, text="aborted")
+        return code
     except click.exceptions.Exit as exc:
         output.data_output()  # --help, --version: printed on stdout
         return int(exc.exit_code)
@@ -94,11 +97,12 @@ def _main(args: list[str]) -> int:
     except CioReplicateError as exc:
         output.error(str(exc), exc.exit_code)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        code = 143 if isinstance(exc, Terminated) else 130
         # on a terminal, end the line the ^C echo is on
         newline = "\n" if sys.stderr.isatty() else ""
-        output.error("interrupted", 130, text=newline + "interrupted")
-        return 130
+        output.error("interrupted", code, text=newline + "interrupted")
+        return code
     except sa.exc.DBAPIError as exc:  # one line, no SQL and no parameters unless -vv
         trace = traceback.format_exc() if _verbosity(args) >= 2 else None
         output.error(describe(exc), EXIT_UNEXPECTED, traceback=trace)

@@ -6,12 +6,13 @@ import click
 
 from ..catalog import resolve_selection
 from ..engine import RunOptions, replicate_with_settings
-from ..errors import CioReplicateError, PartialFailure
+from ..errors import CioReplicateError, Interrupted, PartialFailure
 from ..extractors.filters import check_reach, parse_filters
 from ..source import guard_target
 from . import output
 from .context import CliState, announce
 from .options import load_cli_settings, settings_options
+from .signals import StopOnSignals
 
 
 @click.command("replicate")
@@ -77,7 +78,9 @@ def replicate(
     With no configuration at all, the built-in sandbox's demo workspace is copied into
     sqlite:///cio-replicate.db. Exit code 4 when some objects failed (the others are
     committed). A target that holds data from another source (the sandbox vs a real
-    workspace) is refused (exit 2) unless --force.
+    workspace) is refused (exit 2) unless --force. Ctrl-C or SIGTERM stops the run at
+    once, keeping every committed batch (exit 130, or 143 for SIGTERM); the next run
+    continues from there.
     """
     state = ctx.find_object(CliState)
     # A mistake in the selection or the filters is an error before anything runs.
@@ -85,25 +88,26 @@ def replicate(
     settings = load_cli_settings(ctx, flags)
     announce(ctx, settings)
     guard_target(settings, force=force, writes=True)
-    report = replicate_with_settings(
-        settings,
-        RunOptions(
-            objects=objects,
-            filters=filters,
-            full_refresh=full_refresh,
-            lock_wait=lock_wait,
-        ),
+    options = RunOptions(
+        objects=objects, filters=filters, full_refresh=full_refresh, lock_wait=lock_wait
     )
-    if output.json_mode():
-        output.summary(**report.summary_fields())  # the closing summary object
-    else:
-        click.echo(report.summary(verbose=bool(state and state.verbose)))
-    if report.failed:
-        reasons = "; ".join(f"{r.name}: {r.message}" for r in report.failed)
-        if len(report.failed) == len(report.results):
-            # Nothing was committed: not a partial failure (exit 4) but a failed run.
-            raise CioReplicateError(f"every object failed: {reasons}")
-        raise PartialFailure(f"{len(report.failed)} object(s) failed: {reasons}")
+    with StopOnSignals() as stopping:  # until the command ends: a 2nd Ctrl-C changes nothing
+        report = replicate_with_settings(settings, options, stop=stopping.event)
+        if output.json_mode():
+            output.summary(**report.summary_fields())  # the closing summary object
+        else:
+            click.echo(report.summary(verbose=bool(state and state.verbose)))
+        if report.interrupted:
+            raise Interrupted(
+                "interrupted: the batches committed are kept and the next run continues from there",
+                signal_number=stopping.signal_number,
+            )
+        if report.failed:
+            reasons = "; ".join(f"{r.name}: {r.message}" for r in report.failed)
+            if len(report.failed) == len(report.results):
+                # Nothing was committed: not a partial failure (exit 4) but a failed run.
+                raise CioReplicateError(f"every object failed: {reasons}")
+            raise PartialFailure(f"{len(report.failed)} object(s) failed: {reasons}")
 
 
 COMMANDS: list[click.Command] = [replicate]

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from .. import state
 from ..catalog import ObjectSpec
 from ..clock import Clock
-from ..errors import AuthError
+from ..errors import AuthError, Interrupted
 from ..extract import Batch, Client, ExtractContext, Record, extract
 from ..extractors.filters import Filters
 from ..extractors.people import PeopleFeed, count_people
@@ -126,12 +126,17 @@ class ObjectRun:
 
     def _run(self) -> ObjectResult:
         svc, name = self.svc, self.spec.name
+        if self._interrupted():
+            return self._result("interrupted", "not started")
         try:
             self.lock = self._acquire()
         except Exception as exc:  # e.g. SQLite busy for longer than its timeout
             return self._result("failed", redact(f"could not take the object's lock: {exc}"))
         if self.lock is None:
+            if self._interrupted():
+                return self._result("interrupted", "not started")
             return self._result("skipped", self._holder_message())
+        batches: Iterator[Batch] | None = None
         try:
             with svc.target.begin() as conn:
                 current = state.load_state(conn, name)
@@ -168,6 +173,8 @@ class ObjectRun:
             else:
                 self._batches(batches, keep, current.watermark)
             return self._result("success", self._note())
+        except Interrupted:
+            return self._stopped()
         except AuthError as exc:
             if exc.status == 401:
                 raise  # wrong key or region: every object would fail the same way
@@ -176,6 +183,7 @@ class ObjectRun:
             log.debug("%s failed", name, exc_info=True)
             return self._failed(exc)
         finally:
+            self._close(batches)
             self.lock.release()
 
     def _table(self) -> TableWriter:
@@ -193,7 +201,6 @@ class ObjectRun:
         with svc.engine.connect() as conn:
             table.verify(conn)  # a table altered by hand: a hint, not a driver error
         for batch in batches:
-            self._check_stop()
             svc.crash.reached("batch")
             records = [r for r in batch.records if keep(r)]
             self.tally.cursors(spec, records)
@@ -211,6 +218,8 @@ class ObjectRun:
                 svc.crash.reached("write")
             svc.crash.reached("commit")
             self._tick()
+            if not batch.done:
+                self._check_stop()  # after the commit: a batch read in full is kept
 
     def _replace(
         self, batches: Iterator[Batch], keep: Callable[[Record], bool], old: int | None
@@ -221,7 +230,8 @@ class ObjectRun:
 
         def rows() -> Iterator[list[dict[str, Any]]]:
             for batch in batches:
-                self._check_stop()
+                if not batch.done:
+                    self._check_stop()
                 svc.crash.reached("batch")
                 records = [r for r in batch.records if keep(r)]
                 self.tally.cursors(spec, records)
@@ -320,7 +330,7 @@ class ObjectRun:
         deadline = time.monotonic() + svc.lock_wait
         while True:
             lock = state.try_lock(svc.engine, self.spec.name, self.run_id, clock=svc.clock)
-            if lock is not None or time.monotonic() >= deadline:
+            if lock is not None or time.monotonic() >= deadline or self._interrupted():
                 return lock
             svc.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
 
@@ -343,7 +353,22 @@ class ObjectRun:
     def _calls(self) -> LogStats:
         return self.svc.requests.since(self._mark, self.spec.name)
 
+    def _close(self, batches: Iterator[Batch] | None) -> None:
+        """End the extraction: its threads (fan-out, streams) end before the lock is released."""
+        try:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+        except Exception:  # the object's outcome is decided already
+            log.debug("closing the extraction of %s failed", self.spec.name, exc_info=True)
+
+    def _interrupted(self) -> bool:
+        """The run was asked to stop (Ctrl-C, SIGTERM): the client no longer sends."""
+        return self.svc.client.stopping.is_set()
+
     def _check_stop(self) -> None:
+        if self._interrupted():
+            raise Interrupted("interrupted")
         if self.stop.is_set():
             raise RunStopped("the run stopped (another object failed fatally, or an interrupt)")
 
@@ -386,8 +411,31 @@ class ObjectRun:
             log.debug("could not record the failure of %s", self.spec.name, exc_info=True)
         return self._result("failed", message)
 
+    def _stopped(self) -> ObjectResult:
+        """Interrupted: the committed batches stay, the next run goes on from them."""
+        if self.mode == "replace":
+            message = "stopped before the rebuild was complete: the next run rebuilds it"
+        else:
+            message = "stopped: committed batches kept, the next run goes on from them"
+        try:
+            with self.svc.target.begin() as conn:
+                stats = state.ObjectStats(
+                    status="interrupted",
+                    rows_inserted=self.tally.inserted,
+                    rows_updated=self.tally.updated,
+                    rows_deleted=self.tally.deleted,
+                    api_calls=self._calls().calls,
+                    message=message,
+                )
+                state.finish_object(conn, self.run_id, self.spec.name, stats, now=self.svc.clock())
+        except Exception:  # the database itself may be what failed
+            log.debug("could not record the interruption of %s", self.spec.name, exc_info=True)
+        return self._result("interrupted", message)
+
     def _result(
-        self, status: Literal["success", "failed", "skipped"], message: str | None
+        self,
+        status: Literal["success", "failed", "skipped", "interrupted"],
+        message: str | None,
     ) -> ObjectResult:
         calls = self._calls()
         try:

@@ -16,7 +16,7 @@ from .progress import Progress, duration
 
 __all__ = ["ObjectResult", "Progress", "RunReport", "summary_table"]
 
-Status = Literal["success", "failed", "skipped"]
+Status = Literal["success", "failed", "skipped", "interrupted"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,14 @@ class RunReport:
         return tuple(r for r in self.results if r.status == "failed")
 
     @property
-    def status(self) -> Literal["success", "partial", "failed"]:
+    def interrupted(self) -> bool:
+        """Some object stopped because the run was asked to stop (Ctrl-C, SIGTERM)."""
+        return any(r.status == "interrupted" for r in self.results)
+
+    @property
+    def status(self) -> Literal["success", "partial", "failed", "interrupted"]:
+        if self.interrupted:
+            return "interrupted"
         if not self.failed:
             return "success"
         return "partial" if len(self.failed) < len(self.results) else "failed"

@@ -6,8 +6,15 @@ client's rate limiter, the longest first (by the API calls of their last
 run), so a run uses the request budget instead of waiting on one listing at
 a time; children list their parents from the API, so no order is needed.
 One object failing does not stop the others; the run record says
-``partial`` and the CLI exits with 4. A wrong key (401) or an interrupt
-stops the run: objects still running stop at their next batch.
+``partial`` and the CLI exits with 4. A wrong key (401) stops the run:
+objects still running stop at their next batch.
+
+A stop request (the client's ``stopping`` event, which the CLI sets on SIGINT
+and SIGTERM) stops the run at once: no request starts after it, objects not
+started yet do not start, batches already read are committed, what is half
+read is dropped, every object's lock is released, and the run and its
+unfinished objects are recorded ``interrupted``. A KeyboardInterrupt reaching
+the engine (no signal handler installed) sets that event and ends the same way.
 """
 
 from __future__ import annotations
@@ -61,12 +68,16 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
         run_id = state.start_run(conn, command="replicate", objects=names, now=started)
         previous = {n: r.api_calls for n, r in state.last_object_runs(conn).items()}
     mark = svc.requests.snapshot()
+    interrupt = svc.client.stopping
     stop = threading.Event()
     plan = _Plan(svc, run_id, int(started), filters, options.full_refresh, stop, ListingCache())
     jobs = plan.jobs(selection.write, previous)
     svc.progress.begin(names, previous, lambda name: svc.requests.snapshot(name).calls)
     try:
-        done = _run_jobs(jobs, max(1, svc.workers), stop)
+        done = _run_jobs(jobs, max(1, svc.workers), stop, interrupt)
+    except KeyboardInterrupt:
+        _finish(svc, run_id, "interrupted", mark, "interrupted")
+        raise
     except BaseException as exc:
         _finish(svc, run_id, "failed", mark, error_message(exc))
         raise
@@ -74,6 +85,8 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
     results = tuple(sorted(done, key=lambda r: order[r.name]))
     report = RunReport(run_id, started, svc.clock(), results, time.perf_counter() - t0)
     error = json.dumps({r.name: r.message for r in report.failed}) if report.failed else None
+    if report.interrupted:
+        error = "interrupted" + (f"; failed: {error}" if error else "")
     _finish(svc, run_id, report.status, mark, error)
     return report
 
@@ -142,8 +155,8 @@ class _Plan:
                 waiting = pool.submit(contextvars.copy_context().run, consume)
                 try:
                     first = self.object_run(producer, feed).run()
-                finally:
-                    feed.close(complete=False)  # no-op after a complete pass
+                finally:  # no-op after a complete pass
+                    feed.close(complete=False, interrupted=self.svc.client.stopping.is_set())
                 self.svc.progress.finish(first)
                 second = waiting.result()
                 self.svc.progress.finish(second)
@@ -152,8 +165,11 @@ class _Plan:
         return job
 
 
-def _run_jobs(jobs: Sequence[Job], workers: int, stop: threading.Event) -> list[ObjectResult]:
-    """Run the jobs on ``workers`` threads; the first exception stops the others and is raised."""
+def _run_jobs(
+    jobs: Sequence[Job], workers: int, stop: threading.Event, interrupt: threading.Event
+) -> list[ObjectResult]:
+    """Run the jobs on ``workers`` threads; the first exception stops the others and is raised
+    (a KeyboardInterrupt also sets ``interrupt``: the others stop at their next request)."""
     if workers == 1:
         return [result for job in jobs for result in job()]
     results: list[ObjectResult] = []
@@ -167,8 +183,10 @@ def _run_jobs(jobs: Sequence[Job], workers: int, stop: threading.Event) -> list[
                 if future in finished and future.exception() is not None:
                     raise future.exception()  # type: ignore[misc]
             results = [r for future in futures for r in future.result()]
-        except BaseException:
+        except BaseException as exc:
             stop.set()  # running objects stop at their next batch
+            if isinstance(exc, KeyboardInterrupt):
+                interrupt.set()  # ... or at once, for an interrupt
             for future in futures:
                 future.cancel()
             raise
@@ -183,9 +201,14 @@ def _finish(
         state.finish_run(conn, run_id, status=status, now=svc.clock(), api_calls=calls, error=error)
 
 
-def replicate_with_settings(settings: Settings, options: RunOptions) -> RunReport:
-    """The CLI's entry: client, target and the system clock from the settings."""
-    with open_client(settings) as client, Progress() as progress:
+def replicate_with_settings(
+    settings: Settings, options: RunOptions, stop: threading.Event | None = None
+) -> RunReport:
+    """The CLI's entry: client, target and the system clock from the settings.
+
+    Setting ``stop`` (the CLI does on SIGINT and SIGTERM) interrupts the run; the
+    client is closed only once every thread using it has ended."""
+    with open_client(settings, stop=stop) as client, Progress() as progress:
         target = Target(settings.target_url, clock=system_clock)
         try:
             svc = Services(

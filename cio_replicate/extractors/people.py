@@ -23,6 +23,7 @@ from typing import Any
 
 from ..catalog import ALL_PEOPLE_FILTER, ATTRIBUTE_BATCH, ObjectSpec, get_object
 from ..children import ParentPage
+from ..errors import Interrupted
 from ..extract import Batch, ExtractContext, Record, pages
 from ..streams import offer
 
@@ -125,7 +126,7 @@ class FeedIncomplete(Exception):
     """The shared people pass stopped before the end (its object failed or was skipped)."""
 
 
-_COMPLETE, _INCOMPLETE = object(), object()
+_COMPLETE, _INCOMPLETE, _INTERRUPTED = object(), object(), object()
 
 
 class PeopleFeed:
@@ -147,13 +148,14 @@ class PeopleFeed:
     def publish(self, people: list[dict[str, Any]]) -> None:
         self._put(people)
 
-    def close(self, *, complete: bool) -> None:
-        """End of the pass (the first call counts: later ones are no-ops)."""
+    def close(self, *, complete: bool, interrupted: bool = False) -> None:
+        """End of the pass (the first call counts: later ones are no-ops); ``interrupted``:
+        it ended early because the run was asked to stop."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-        self._put(_COMPLETE if complete else _INCOMPLETE)
+        self._put(_COMPLETE if complete else _INTERRUPTED if interrupted else _INCOMPLETE)
 
     def detach(self) -> None:
         self._detached.set()
@@ -162,11 +164,14 @@ class PeopleFeed:
         offer(self._queue, item, self._detached)  # dropped once the consumer is gone
 
     def people(self) -> Iterator[list[dict[str, Any]]]:
-        """The chunks, in order; :class:`FeedIncomplete` if the pass stopped early."""
+        """The chunks, in order; :class:`FeedIncomplete` if the pass stopped early
+        (:class:`Interrupted` if it stopped because the run was asked to)."""
         while True:
             item = self._queue.get()
             if item is _COMPLETE:
                 return
+            if item is _INTERRUPTED:
+                raise Interrupted("interrupted: the shared people pass stopped")
             if item is _INCOMPLETE:
                 raise FeedIncomplete("the shared people pass (CustomersAttributes) stopped early")
             yield item  # type: ignore[misc]
@@ -204,6 +209,8 @@ def customers(ctx: ExtractContext) -> Iterator[Batch]:
             read_any = True
             yield Batch(_new_people(ctx, people), 0)
     except FeedIncomplete:
+        if ctx.client.stopping.is_set():
+            raise Interrupted("interrupted: the shared people pass stopped") from None
         if read_any and ctx.known is None:
             raise  # a rebuild stages every row once: starting again would stage some twice
         ctx.warn("Customers: the shared people pass stopped early; searching people on its own")
@@ -234,7 +241,7 @@ def customers_attributes(ctx: ExtractContext) -> Iterator[Batch]:
     feed = ctx.feed
     chunk = _attribute_chunk(ctx)
     pending_pages = 0
-    complete = False
+    complete = interrupted = False
     try:
         for ppage in people_pages(ctx, None):
             pending_pages += 1
@@ -247,9 +254,12 @@ def customers_attributes(ctx: ExtractContext) -> Iterator[Batch]:
                 yield Batch(records, pending_pages + 1)
                 pending_pages = 0
         complete = True
+    except Interrupted:
+        interrupted = True
+        raise
     finally:
         if feed is not None:
-            feed.close(complete=complete)
+            feed.close(complete=complete, interrupted=interrupted)
     yield Batch([], pending_pages, done=True)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import random
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,11 +23,17 @@ from urllib.parse import quote
 import httpx
 
 from .. import __version__
-from ..errors import ApiError, ConfigError, ConnectionFailedError, RetryExhaustedError
+from ..errors import (
+    ApiError,
+    ConfigError,
+    ConnectionFailedError,
+    Interrupted,
+    RetryExhaustedError,
+)
 from ..logs import redact
 from .deadline import send_within
 from .pagination import Check, Page, envelope_problem, paginate
-from .ratelimit import Clock, LimiterRegistry, RateLimiter, Sleep
+from .ratelimit import Clock, LimiterRegistry, RateLimiter, Sleep, pause
 from .requestlog import Api, LogEntry, RequestLog
 from .responses import Endpoint, api_detail, error_for
 from .retry import RetryPolicy, classify, parse_retry_after
@@ -90,6 +97,7 @@ class CioClient:
         rng: random.Random | None = None,
         sandbox: Sandbox | None = None,
         deadline: float | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self._http = http
         self.app_endpoint = app
@@ -109,6 +117,9 @@ class CioClient:
         self.deadline = deadline
         """Seconds a whole request (to the body's last byte) may take; None: no bound."""
         self._source_offset: float | None = None
+        self.stopping = stop or threading.Event()
+        """Set: stop. No request starts any more (each raises :class:`Interrupted`),
+        waits (rate limit, backoff) end early, failures are no longer retried."""
 
     def __repr__(self) -> str:
         return f"CioClient(app={self.app_endpoint.base_url}, track={self.track_endpoint.base_url})"
@@ -121,6 +132,14 @@ class CioClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def stop(self) -> None:
+        """Ask every thread using this client to stop (see :attr:`stopping`)."""
+        self.stopping.set()
+
+    def _check_stop(self, method: str, path: str) -> None:
+        if self.stopping.is_set():
+            raise Interrupted(f"interrupted: {method} {path} not sent (stop requested)")
 
     # --- requests ---------------------------------------------------------
 
@@ -193,6 +212,7 @@ class CioClient:
             pending: deque[Future[R]] = deque()
             try:
                 for item in items:
+                    self._check_stop("fan-out", "(further items)")
                     # each call runs in a copy of the caller's context: the request
                     # log's scope (the object being replicated) follows it.
                     pending.append(pool.submit(contextvars.copy_context().run, fn, item))
@@ -244,10 +264,18 @@ class CioClient:
         attempt = 0
         while True:
             attempt += 1
-            self.log.add_wait(limiter=limiter.acquire())
-            result = self._attempt(endpoint, method, path, params, json, attempt, check)
+            self._check_stop(method, path)
+            self.log.add_wait(limiter=limiter.acquire(self.stopping))
+            self._check_stop(method, path)
+            try:
+                result = self._attempt(endpoint, method, path, params, json, attempt, check)
+            except Exception as exc:
+                if self.stopping.is_set():  # e.g. the pool closed under it: a stop, not an error
+                    raise Interrupted(f"interrupted: {method} {path} (stop requested)") from exc
+                raise
             if not result.problem:
                 return result.body
+            self._check_stop(method, path)  # not retried after a stop
             if not (idempotent or result.unprocessed):
                 raise ApiError(
                     f"{endpoint.label}: {method} {path} failed ({result.problem}); not retried "
@@ -263,7 +291,7 @@ class CioClient:
                 raise self._gave_up(endpoint, method, path, attempt, waited, result)
             if result.status == 429:
                 limiter.hold(wait)
-            self._sleep(wait)
+            pause(self._sleep, wait, self.stopping)
             waited += wait
             self.log.add_wait(retry=wait)
 

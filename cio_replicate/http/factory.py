@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import random
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -29,8 +30,9 @@ def open_client(
     clock: Clock | None = None,
     sleep: Sleep | None = None,
     rng: random.Random | None = None,
+    stop: threading.Event | None = None,
 ) -> CioClient:
-    """A client for ``settings``.
+    """A client for ``settings``; setting ``stop`` stops its requests (:attr:`CioClient.stopping`).
 
     Source "sandbox" without a transport runs the built-in sandbox in-process.
     ``clock`` (unix seconds) dates log entries and Retry-After HTTP dates. An
@@ -101,4 +103,5 @@ def open_client(
         rng=rng,
         sandbox=sandbox,
         deadline=settings.timeout,
+        stop=stop,
     )

@@ -20,6 +20,16 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 
+def pause(sleep: Sleep, seconds: float, stop: threading.Event | None = None) -> bool:
+    """Sleep ``seconds``; False if ``stop`` was set (on the real clock, setting it ends
+    the wait at once: ``stop.wait``). An injected ``sleep`` (a test's fake clock) is
+    called as is."""
+    if stop is not None and sleep is time.sleep:
+        return not stop.wait(seconds)
+    sleep(seconds)
+    return stop is None or not stop.is_set()
+
+
 class RateLimiter:
     """Thread-safe spacing of request starts; clock and sleep are injectable."""
 
@@ -55,15 +65,16 @@ class RateLimiter:
             self._rate = rate
             self._interval = 1.0 / (rate * HEADROOM)
 
-    def acquire(self) -> float:
-        """Wait for the next start slot; return the seconds waited."""
+    def acquire(self, stop: threading.Event | None = None) -> float:
+        """Wait for the next start slot; return the seconds waited (the wait ends
+        early once ``stop`` is set: the caller then sends nothing)."""
         with self._lock:
             now = self._clock()
             slot = max(now, self._next_free)
             self._next_free = slot + self._interval
         wait = slot - now
         if wait > 0:
-            self._sleep(wait)
+            pause(self._sleep, wait, stop)
         return max(wait, 0.0)
 
     def hold(self, seconds: float) -> None:
