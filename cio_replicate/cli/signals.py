@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from types import FrameType, TracebackType
 from typing import Any
 
+from ..logs import json_line, log_format
+
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -31,8 +33,9 @@ class Terminated(KeyboardInterrupt):
 
 def _say(text: str) -> None:
     # os.write, not print: a handler may run while the main thread is inside a print.
+    line = json_line("signal", text, level="warning") if log_format() == "json" else text
     try:
-        os.write(2, (text + "\n").encode())
+        os.write(2, (line + "\n").encode())
     except OSError:
         pass
 
