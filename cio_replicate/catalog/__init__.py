@@ -8,7 +8,17 @@ engine all derive from :data:`CATALOG`.
 from __future__ import annotations
 
 from .checks import check_catalog
-from .model import Api, Dml, Method, Mode, ObjectSpec, Pushdown, PushdownKind
+from .model import (
+    Dml,
+    FieldType,
+    Method,
+    Mode,
+    ObjectSpec,
+    Pushdown,
+    PushdownKind,
+    Writer,
+    WriteSpec,
+)
 from .objects import ALL_PEOPLE_FILTER, ATTRIBUTE_BATCH, CATALOG, UNCONFIRMED_MAX
 from .render import catalog_markdown, catalog_text, format_table, spec_json
 from .select import ALL, Selection, get_object, object_names, resolve_selection
@@ -19,14 +29,16 @@ __all__ = [
     "ATTRIBUTE_BATCH",
     "CATALOG",
     "UNCONFIRMED_MAX",
-    "Api",
     "Dml",
+    "FieldType",
     "Method",
     "Mode",
     "ObjectSpec",
     "Pushdown",
     "PushdownKind",
     "Selection",
+    "WriteSpec",
+    "Writer",
     "catalog_markdown",
     "catalog_text",
     "check_catalog",
