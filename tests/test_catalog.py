@@ -161,6 +161,8 @@ def test_unknown_names_in_a_selection_are_usage_errors() -> None:
 def test_json_holds_every_field() -> None:
     data = spec_json(get_object("Objects"))
     assert set(data) >= {f.name for f in dataclasses.fields(ObjectSpec)}
+    assert set(data) >= {"per_person", "default", "dml", "write", "source", "since_param"}
+    assert spec_json(get_object("Snippets"))["write"]["update_at_listing"] is True
     assert data["key"] == ["object_type_id", "object_id"]
     assert data["inherit"] == {"object_type_id": "id"}
     assert spec_json(get_object("Customers"))["dml"] == ["INSERT", "UPDATE", "DELETE"]

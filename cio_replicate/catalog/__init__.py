@@ -1,8 +1,9 @@
 """Every Customer.io object the tool replicates, declared once, as data.
 
-One frozen :class:`ObjectSpec` per object (`objects.py`). The CLI's choices, the
-README's object table (`catalog_markdown`), the consistency checks and the
-engine all derive from :data:`CATALOG`.
+One frozen :class:`ObjectSpec` per object (`objects.py`), with its write spec
+(`writes.py`) when it supports DML. The CLI's choices, the README's object table
+(`catalog_markdown`), the consistency checks, the engine and the write-back's DML
+all derive from :data:`CATALOG`.
 """
 
 from __future__ import annotations
