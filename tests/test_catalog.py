@@ -3,89 +3,92 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
 
 from cio_replicate.catalog import (
     CATALOG,
+    UNCONFIRMED_MAX,
     ObjectSpec,
     Pushdown,
     catalog_markdown,
     check_catalog,
     get_object,
-    object_names,
     resolve_selection,
     spec_json,
 )
-from cio_replicate.catalog.checks import CONNECTOR_DML, placeholders
-from cio_replicate.catalog.model import frozen
+from cio_replicate.catalog.checks import ATTRIBUTE_BATCH_MAX, DOCUMENTED_MAX, placeholders
+from cio_replicate.catalog.model import PEOPLE, frozen
 from cio_replicate.errors import UsageError
 
-TABLE = {
-    # name: (table, key, mode, cursor)
-    "Customers": ("customers", ("cio_id",), "append", "created_at"),
-    "CustomersAttributes": ("customers_attributes", ("cio_id", "name"), "full", None),
-    "CustomerSegments": ("customer_segments", ("cio_id", "segment_id"), "full", None),
-    "CustomerMessages": ("customer_messages", ("id",), "append", "created"),
-    "CustomerActivities": ("customer_activities", ("id",), "append", "timestamp"),
-    "Segments": ("segments", ("id",), "incremental", "updated_at"),
-    "Campaigns": ("campaigns", ("id",), "incremental", "updated"),
-    "CampaignActions": ("campaign_actions", ("id",), "incremental", "updated"),
-    "Broadcasts": ("broadcasts", ("id",), "incremental", "updated"),
-    "BroadcastActions": ("broadcast_actions", ("id",), "incremental", "updated"),
-    "BroadcastMessages": ("broadcast_messages", ("id",), "append", "created"),
-    "BroadcastTriggers": ("broadcast_triggers", ("id",), "append", "created_at"),
-    "Newsletters": ("newsletters", ("id",), "incremental", "updated"),
-    "NewsletterVariants": ("newsletter_variants", ("id",), "full", None),
-    "NewsletterMessages": ("newsletter_messages", ("id",), "append", "created"),
-    "Messages": ("messages", ("id",), "append", "created"),
-    "Collections": ("collections", ("id",), "incremental", "updated_at"),
-    "Exports": ("exports", ("id",), "incremental", "updated_at"),
-    "Snippets": ("snippets", ("name",), "incremental", "updated_at"),
-    "ReportingWebhooks": ("reporting_webhooks", ("id",), "full", None),
-    "TransactionalMessages": ("transactional_messages", ("id",), "incremental", "updated_at"),
-    "TransactionalMessageDeliveries": (
-        "transactional_message_deliveries",
-        ("id",),
-        "append",
-        "created",
-    ),
-    "Activities": ("activities", ("id",), "append", "timestamp"),
-    "SenderIdentities": ("sender_identities", ("id",), "full", None),
-    "ObjectTypes": ("object_types", ("id",), "full", None),
-    "Objects": ("objects", ("object_type_id", "object_id"), "full", None),
-    "SegmentMemberships": ("segment_memberships", ("segment_id", "cio_id"), "full", None),
-}
-PER_PERSON = {"CustomerSegments", "CustomerMessages", "CustomerActivities"}
+from .engine.expected import TABLES as EXPECTED
+
+PER_PERSON = [s for s in CATALOG if s.per_person]
 
 
 def test_the_catalog_is_consistent() -> None:
     assert check_catalog(CATALOG) == []
 
 
-def test_the_catalog_matches_the_documented_object_table() -> None:
-    assert object_names() == list(TABLE)
+def test_tables_are_the_object_names_in_snake_case() -> None:
     for spec in CATALOG:
-        assert (spec.table, spec.key, spec.mode, spec.cursor) == TABLE[spec.name], spec.name
-        assert spec.per_person == (spec.name in PER_PERSON)
-        assert spec.default == (spec.name not in PER_PERSON)
+        assert spec.table == re.sub(r"(?<!^)(?=[A-Z])", "_", spec.name).lower(), spec.name
 
 
-def test_documented_page_sizes() -> None:
-    sizes = {s.name: s.page_size for s in CATALOG if s.paginated}
-    assert sizes["Customers"] == 1000
-    assert sizes["Messages"] == 1000
-    assert sizes["Activities"] == 100
-    assert sizes["SegmentMemberships"] == 30000
-    assert sizes["CampaignActions"] is None  # only `start`, no limit
-    assert get_object("Customers").batch_size == 100
-    others = set(sizes) - {"Customers", "Messages", "Activities", "SegmentMemberships"}
-    assert {sizes[n] for n in others} == {100, None}
+def test_keys_are_those_of_the_independently_written_expected_tables() -> None:
+    """tests/engine/expected.py states each table's shape from the API reference."""
+    assert {spec.table: spec.key for spec in CATALOG} == {
+        table: shape.key for table, shape in EXPECTED.items()
+    }
 
 
-def test_the_dml_matrix_is_the_connectors() -> None:
-    assert {s.name: s.dml for s in CATALOG if s.dml} == CONNECTOR_DML
+def test_children_of_people_are_read_per_person_or_in_batches() -> None:
+    """A child of Customers is read one call per person (its path names the person) or
+    in batches of people; only the first kind is per-person."""
+    assert PER_PERSON
+    people = get_object(PEOPLE)
+    for spec in CATALOG:
+        if spec.per_person:
+            assert spec.parent == PEOPLE and placeholders(spec.path), spec.name
+            assert set(spec.parent_params.values()) <= set(people.key), spec.name
+            assert not spec.default, spec.name
+        elif spec.parent == PEOPLE:
+            assert spec.batch_size is not None and not placeholders(spec.path), spec.name
+        assert spec.default == (not spec.per_person)
+
+
+def test_per_person_and_default_follow_from_the_parent_and_its_parameters() -> None:
+    child = next(s for s in CATALOG if s.parent not in (None, PEOPLE) and s.parent_params)
+    assert not child.per_person and child.default
+    person = frozen(customer_id=get_object(PEOPLE).key[0])
+    addressed = dataclasses.replace(
+        child, name="PersonThings", table="person_things", parent=PEOPLE, parent_params=person
+    )
+    assert addressed.per_person and not addressed.default
+    batched = dataclasses.replace(child, parent=PEOPLE, parent_params=frozen())
+    assert not batched.per_person and batched.default
+    assert addressed not in resolve_selection([], (*CATALOG, addressed)).write
+
+
+def test_paginated_objects_ask_for_the_documented_maximum_page() -> None:
+    paginated = [s for s in CATALOG if s.paginated]
+    assert paginated
+    for spec in paginated:
+        documented = DOCUMENTED_MAX.get(spec.path, UNCONFIRMED_MAX)
+        assert spec.page_size in (documented, None), spec.name  # None: `start` only
+    for spec in CATALOG:
+        assert spec.batch_size in (None, ATTRIBUTE_BATCH_MAX), spec.name
+    assert get_object(PEOPLE).batch_size == ATTRIBUTE_BATCH_MAX
+
+
+def test_the_dml_matrix_is_each_entrys_write_spec() -> None:
+    with_dml = [s for s in CATALOG if s.dml]
+    assert with_dml and len(with_dml) < len(CATALOG)  # some objects are read-only
+    for spec in CATALOG:
+        assert spec.dml == (spec.write.operations if spec.write else frozenset()), spec.name
+    assert [s.name for s in CATALOG if s.write and s.write.writer == "people"] == [PEOPLE]
 
 
 def test_paths_render_from_parent_records() -> None:
@@ -102,20 +105,15 @@ def test_paths_render_from_parent_records() -> None:
 
 
 def test_time_pushdown_is_declared_where_the_api_filters_by_time() -> None:
-    with_since = {s.name for s in CATALOG if s.since_param == "start_ts"}
-    assert with_since == {
-        "CustomerMessages",
-        "BroadcastMessages",
-        "NewsletterMessages",
-        "Messages",
-        "TransactionalMessageDeliveries",
-    }
-    assert {p.param for p in get_object("Messages").pushdown} >= {
-        "campaign_id",
-        "newsletter_id",
-        "action_id",
-    }
-    assert {p.kind for p in get_object("Customers").pushdown} == {"query", "filter"}
+    """Message listings take ``start_ts``: every append-only listing of messages has it."""
+    with_since = [s for s in CATALOG if s.since_param is not None]
+    assert with_since
+    assert {s.since_param for s in with_since} == {"start_ts"}
+    assert with_since == [s for s in CATALOG if s.envelope == "messages" and s.mode == "append"]
+    for spec in CATALOG:
+        for rule in spec.pushdown:
+            if rule.kind == "parent":
+                assert rule.param in spec.parent_params, spec.name
 
 
 def test_get_object_ignores_case_and_accepts_table_names() -> None:
@@ -132,7 +130,8 @@ def test_get_object_ignores_case_and_accepts_table_names() -> None:
 
 def test_default_selection_leaves_out_per_person_objects() -> None:
     selection = resolve_selection([])
-    assert {s.name for s in selection.write} == set(TABLE) - PER_PERSON
+    assert selection.write == tuple(s for s in CATALOG if s not in PER_PERSON)
+    assert len(selection.write) == len(CATALOG) - len(PER_PERSON)
     assert selection.implied == ()
 
 
@@ -162,6 +161,8 @@ def test_unknown_names_in_a_selection_are_usage_errors() -> None:
 def test_json_holds_every_field() -> None:
     data = spec_json(get_object("Objects"))
     assert set(data) >= {f.name for f in dataclasses.fields(ObjectSpec)}
+    assert set(data) >= {"per_person", "default", "dml", "write", "source", "since_param"}
+    assert spec_json(get_object("Snippets"))["write"]["update_at_listing"] is True
     assert data["key"] == ["object_type_id", "object_id"]
     assert data["inherit"] == {"object_type_id": "id"}
     assert spec_json(get_object("Customers"))["dml"] == ["INSERT", "UPDATE", "DELETE"]
@@ -187,6 +188,13 @@ def test_specs_cannot_be_mutated() -> None:
 
 
 # --- every rule of check_catalog fails on a deliberately broken entry --------
+
+
+def _write(name: str, **changes: Any) -> dict[str, Any]:
+    """Changes that give ``name`` a write spec differing from its own by ``changes``."""
+    write = get_object(name).write
+    assert write is not None
+    return {"write": dataclasses.replace(write, **changes)}
 
 
 def _broken(target: str, changes: dict[str, Any]) -> list[str]:
@@ -215,10 +223,8 @@ def _broken(target: str, changes: dict[str, Any]) -> list[str]:
         ("Messages", {"cursor": None}, "append needs a cursor"),
         ("Campaigns", {"cursor": "modified"}, "not a timestamp field"),
         ("Messages", {"mode": "incremental"}, "must be append"),
+        ("Campaigns", {"mode": "append"}, "append needs a creation-time cursor"),
         ("Messages", {"mode": "full", "cursor": None}, "'since' pushdown"),
-        ("CustomerMessages", {"default": True}, "not in the default selection"),
-        ("CustomerMessages", {"per_person": False, "default": False}, "per_person"),
-        ("Campaigns", {"per_person": True}, "per_person"),
         ("Campaigns", {"key": ()}, "needs a key"),
         ("Campaigns", {"page_size": 100}, "unpaginated"),
         ("Newsletters", {"page_size": 1000}, "outside 1..100"),
@@ -226,8 +232,22 @@ def _broken(target: str, changes: dict[str, Any]) -> list[str]:
         ("Customers", {"batch_size": 1000}, "batch_size"),
         ("Objects", {"extractor": "object"}, "unknown extractor"),
         ("Campaigns", {"envelope": None}, "needs a GET with an envelope"),
-        ("Snippets", {"dml": frozenset({"UPDATE"})}, "differs from the connector"),
-        ("Exports", {"dml": frozenset({"DELETE"})}, "differs from the connector"),
+        ("Snippets", _write("Snippets", operations=frozenset()), "no DML operation"),
+        ("Exports", {"write": get_object(PEOPLE).write}, "written through the Track API"),
+        ("Segments", _write("Segments", natural_key="title"), "not among the writable fields"),
+        ("Segments", _write("Segments", choices=frozen(kind=frozenset())), "not among the"),
+        ("Snippets", _write("Snippets", readonly=frozenset({"value"})), "and read-only"),
+        ("Collections", _write("Collections", insert_required=()), "needs insert_required"),
+        (
+            "CampaignActions",
+            _write("CampaignActions", operations=frozenset({"INSERT"}), insert_required=("url",)),
+            "needs no parent",
+        ),
+        ("ReportingWebhooks", _write("ReportingWebhooks", natural_key="url"), "required on INSERT"),
+        ("Snippets", _write("Snippets", insert_required=("value",)), "without INSERT"),
+        ("NewsletterVariants", _write("NewsletterVariants", fields=frozen()), "writable fields"),
+        ("Snippets", _write("Snippets", operations=frozenset({"DELETE"})), "without UPDATE"),
+        ("Segments", {"key": ("kind", "id")}, "by one key field"),
         (
             "Messages",
             {"pushdown": (Pushdown("updated", "since", "start_ts", "x"),)},
@@ -241,11 +261,6 @@ def test_each_consistency_rule_fails_on_a_broken_entry(
 ) -> None:
     problems = _broken(name, changes)
     assert any(expected in p for p in problems), problems
-
-
-def test_a_missing_dml_object_is_reported() -> None:
-    catalog = tuple(spec for spec in CATALOG if spec.name != "ReportingWebhooks")
-    assert any("ReportingWebhooks" in p for p in check_catalog(catalog))
 
 
 def test_placeholders() -> None:

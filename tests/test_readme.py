@@ -31,6 +31,21 @@ def test_readme_object_table_is_generated_from_the_catalog() -> None:
     )
 
 
+def test_readme_dml_table_is_the_catalogs() -> None:
+    """Each row of the README's DML table lists the objects with exactly those operations."""
+    from cio_replicate.catalog import CATALOG
+
+    start = README.index("| Operations | Objects |")
+    rows = README[start:].split("\n\n", 1)[0].splitlines()[2:]
+    documented: dict[str, frozenset[str]] = {}
+    for row in rows:
+        operations, objects = (cell.strip() for cell in row.strip("|").split("|"))
+        for name in objects.split(", "):
+            assert name not in documented, f"{name} is in two rows of the README's DML table"
+            documented[name] = frozenset(operations.split(", "))
+    assert documented == {spec.name: spec.dml for spec in CATALOG if spec.dml}
+
+
 def test_every_command_has_help_and_is_in_the_readme(capsys: object) -> None:
     commands = _commands(cli)
     assert len(commands) >= 10

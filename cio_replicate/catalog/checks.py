@@ -11,32 +11,13 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 
-from .model import Dml, ObjectSpec
+from .model import PEOPLE, ObjectSpec
 from .objects import UNCONFIRMED_MAX
 
-# Skyvia connector documentation, "DML Operations Support".
-CONNECTOR_DML: Mapping[str, frozenset[Dml]] = {
-    "Collections": frozenset({"INSERT", "UPDATE", "DELETE"}),
-    "ReportingWebhooks": frozenset({"INSERT", "UPDATE", "DELETE"}),
-    "Customers": frozenset({"INSERT", "UPDATE", "DELETE"}),
-    "Snippets": frozenset({"UPDATE", "DELETE"}),
-    "Segments": frozenset({"INSERT", "DELETE"}),
-    "NewsletterVariants": frozenset({"UPDATE"}),
-    "CampaignActions": frozenset({"UPDATE"}),
-}
-
-# Skyvia: "only the CreateDate field ... detects only the new records".
-CONNECTOR_APPEND_ONLY = frozenset(
-    {
-        "BroadcastMessages",
-        "BroadcastTriggers",
-        "CustomerMessages",
-        "Customers",
-        "Messages",
-        "NewsletterMessages",
-        "TransactionalMessageDeliveries",
-    }
-)
+# Cursor fields that hold a record's creation time: such a record never
+# changes once seen, so only new records are read (Skyvia: "only the CreateDate
+# field ... detects only the new records"). Any other cursor is an update time.
+CREATION_CURSORS = frozenset({"created", "created_at", "timestamp"})
 
 # Documented page-size maxima (reference section 7); anything else: 100.
 DOCUMENTED_MAX: Mapping[str, int] = {
@@ -101,16 +82,13 @@ def _replication(spec: ObjectSpec) -> list[str]:
         problems.append(f"{spec.name}: cursor {spec.cursor!r} is not a timestamp field")
     if len(set(spec.timestamps)) != len(spec.timestamps):
         problems.append(f"{spec.name}: duplicate timestamp fields")
-    if spec.name in CONNECTOR_APPEND_ONLY and spec.mode != "append":
-        problems.append(f"{spec.name}: has only a creation date, so it must be append")
+    if spec.cursor in CREATION_CURSORS and spec.mode != "append":
+        problems.append(f"{spec.name}: cursor {spec.cursor!r} is a creation time, must be append")
+    if spec.mode == "append" and spec.cursor not in CREATION_CURSORS:
+        problems.append(f"{spec.name}: append needs a creation-time cursor")
     for rule in spec.pushdown:
         if rule.kind == "since" and (spec.mode == "full" or rule.column != spec.cursor):
             problems.append(f"{spec.name}: 'since' pushdown must filter the cursor")
-    per_call = bool(spec.parent_params) and spec.parent == "Customers"
-    if spec.per_person != per_call:
-        problems.append(f"{spec.name}: per_person must be set exactly for one-call-per-person")
-    if spec.per_person and spec.default:
-        problems.append(f"{spec.name}: per-person objects are not in the default selection")
     if not spec.key:
         problems.append(f"{spec.name}: needs a key")
     return problems
@@ -135,6 +113,48 @@ def _paging(spec: ObjectSpec) -> list[str]:
     return problems
 
 
+def _writes(spec: ObjectSpec) -> list[str]:
+    write = spec.write
+    if write is None:
+        return []
+    problems: list[str] = []
+    if not write.operations:
+        problems.append(f"{spec.name}: a write spec with no DML operation")
+    if write.writer == "people":
+        if spec.name != PEOPLE:
+            problems.append(f"{spec.name}: only {PEOPLE} are written through the Track API")
+        return problems
+    fields = set(write.fields)
+    named: dict[str, set[str]] = {
+        "natural_key": {write.natural_key} if write.natural_key else set(),
+        "insert_required": set(write.insert_required),
+        "update_required": set(write.update_required),
+        "one_of": set(write.one_of),
+        "choices": set(write.choices),
+    }
+    for label, used in named.items():
+        if bad := used - fields:
+            problems.append(f"{spec.name}: {label} {sorted(bad)} not among the writable fields")
+    if overlap := fields & write.readonly:
+        problems.append(f"{spec.name}: {sorted(overlap)} both writable and read-only")
+    if "INSERT" in write.operations:
+        if spec.parent is not None:
+            problems.append(f"{spec.name}: INSERT posts to the listing, which needs no parent")
+        if not write.insert_required:
+            problems.append(f"{spec.name}: INSERT needs insert_required fields")
+        if write.natural_key is not None and write.natural_key not in write.insert_required:
+            problems.append(f"{spec.name}: natural_key must be required on INSERT")
+    elif write.insert_required or write.natural_key or write.one_of:
+        problems.append(f"{spec.name}: INSERT rules on an object without INSERT")
+    if "UPDATE" in write.operations and not fields:
+        problems.append(f"{spec.name}: UPDATE needs writable fields")
+    if write.update_at_listing and "UPDATE" not in write.operations:
+        problems.append(f"{spec.name}: update_at_listing without UPDATE")
+    if len(spec.key) != 1:
+        problems.append(f"{spec.name}: the write path addresses a record by one key field")
+    return problems
+
+
 def check_catalog(catalog: Sequence[ObjectSpec]) -> list[str]:
     """Every rule the catalog breaks, as readable messages ([] when consistent)."""
     problems = _names(catalog)
@@ -143,9 +163,6 @@ def check_catalog(catalog: Sequence[ObjectSpec]) -> list[str]:
         problems += _lineage(spec, earlier)
         problems += _replication(spec)
         problems += _paging(spec)
-        if spec.dml != CONNECTOR_DML.get(spec.name, frozenset()):
-            problems.append(f"{spec.name}: DML {sorted(spec.dml)} differs from the connector's")
+        problems += _writes(spec)
         earlier[spec.name] = spec
-    for name in CONNECTOR_DML.keys() - earlier.keys():
-        problems.append(f"{name}: the connector supports DML on it but it is not in the catalog")
     return problems

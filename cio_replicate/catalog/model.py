@@ -1,6 +1,8 @@
-"""The shape of a catalog entry: :class:`ObjectSpec` and its filter pushdowns.
+"""The shape of a catalog entry: :class:`ObjectSpec`, its filter pushdowns and
+its :class:`WriteSpec` (the DML an object supports and how rows are written).
 
-Shared defaults live on the dataclass so an entry states only what differs.
+Shared defaults live on the dataclasses so an entry states only what differs;
+facts that follow from others (``per_person``, ``default``, ``dml``) are derived.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-Api = Literal["app", "track"]
 Method = Literal["GET", "POST"]
 Mode = Literal["incremental", "append", "full"]
 Dml = Literal["INSERT", "UPDATE", "DELETE"]
 PushdownKind = Literal["query", "filter", "parent", "since"]
+Writer = Literal["app", "people"]
+FieldType = Literal["str", "int", "bool", "json_array", "json_object", "str_list", "url", "any"]
+PEOPLE = "Customers"  # the people object: its children are read one call per person
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -47,6 +51,35 @@ class Pushdown:
 
 
 @dataclass(frozen=True)
+class WriteSpec:
+    """The DML an object supports and the write mechanics its rows need.
+
+    ``writer``: ``people`` writes through the Track API (writeback/people.py),
+    ``app`` through the App API (writeback/appwriter.py). Paths and the record
+    key are not declared here: INSERT posts to the object's listing path,
+    UPDATE/DELETE address ``<path>/{<last key field>}`` (see writeback/dml.py).
+    ``fields`` are writable (with their types), ``readonly`` are accepted in
+    input and ignored. ``natural_key``: an INSERT of a value that already exists
+    is reported, not repeated. ``one_of``: a row gives at most one of these
+    fields, an INSERT exactly one. ``update_at_listing``: UPDATE is a PUT of
+    ``{key, fields}`` to the listing path (snippets). ``wrap``: the request
+    body's envelope, e.g. ``{"segment": {...}}``.
+    """
+
+    operations: frozenset[Dml]
+    writer: Writer = "app"
+    fields: Mapping[str, FieldType] = field(default_factory=_empty)
+    readonly: frozenset[str] = frozenset()
+    natural_key: str | None = None
+    insert_required: tuple[str, ...] = ()
+    update_required: tuple[str, ...] = ()
+    one_of: tuple[str, ...] = ()
+    update_at_listing: bool = False
+    wrap: str | None = None
+    choices: Mapping[str, frozenset[str]] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True)
 class ObjectSpec:
     """One replicated object: where it comes from and how it is kept current.
 
@@ -58,7 +91,8 @@ class ObjectSpec:
     ``page_size`` None on a paginated object means the endpoint accepts only
     ``start`` (no limit parameter). ``newest_first``: the listing is documented
     newest first by ``cursor`` and takes no time filter, so a run with a read
-    floor stops after the first page that reaches below it.
+    floor stops after the first page that reaches below it. ``write``: the
+    DML the object supports and how (None: read-only).
     """
 
     name: str
@@ -69,7 +103,6 @@ class ObjectSpec:
     cursor: str | None
     description: str
     key: tuple[str, ...] = ("id",)
-    api: Api = "app"
     method: Method = "GET"
     parent: str | None = None
     parent_params: Mapping[str, str] = field(default_factory=_empty)
@@ -81,15 +114,27 @@ class ObjectSpec:
     page_size: int | None = None
     batch_size: int | None = None
     timestamps: tuple[str, ...] = ()
-    per_person: bool = False
-    default: bool = True
-    dml: frozenset[Dml] = frozenset()
+    write: WriteSpec | None = None
     extractor: str | None = None
     pushdown: tuple[Pushdown, ...] = ()
     newest_first: bool = False
 
     def __hash__(self) -> int:
         return hash(self.name)
+
+    @property
+    def per_person(self) -> bool:
+        """One API call per person: a child of the people object addressed by a person's key."""
+        return self.parent == PEOPLE and bool(self.parent_params)
+
+    @property
+    def default(self) -> bool:
+        """In the selection a run makes when no object is named (all but per-person ones)."""
+        return not self.per_person
+
+    @property
+    def dml(self) -> frozenset[Dml]:
+        return self.write.operations if self.write is not None else frozenset()
 
     @property
     def since_param(self) -> str | None:

@@ -2,7 +2,8 @@
 
 Facts (paths, envelopes, page-size maxima, timestamp fields, which records
 carry their parent's key) come from the API reference (``customerio-api.md``
-sections 3, 4 and 7); the DML matrix is the one the Skyvia connector documents.
+sections 3, 4 and 7); each entry's ``write`` (writes.py) holds the DML the Skyvia
+connector documents for it and how rows are written.
 Order matters: a parent comes before its children.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from . import writes
 from .model import ObjectSpec, Pushdown, frozen
 
 # Page sizes: documented maxima, else 100 (the sandbox enforces 100 where the
@@ -50,7 +52,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         page_size=1000,
         batch_size=ATTRIBUTE_BATCH,
         timestamps=("created_at",),
-        dml=frozenset({"INSERT", "UPDATE", "DELETE"}),
+        write=writes.CUSTOMERS,
         extractor="customers",
         pushdown=(
             Pushdown("email", "query", "email", "GET /v1/customers?email=<value>"),
@@ -92,8 +94,6 @@ CATALOG: tuple[ObjectSpec, ...] = (
         key=("cio_id", "segment_id"),
         mode="full",
         cursor=None,
-        per_person=True,
-        default=False,
         timestamps=("created_at", "updated_at"),
         pushdown=(_by_parent("cio_id", "customer_id", "person"),),
         description="The segments each person belongs to (one call per person).",
@@ -111,8 +111,6 @@ CATALOG: tuple[ObjectSpec, ...] = (
         cursor="created",
         paginated=True,
         page_size=UNCONFIRMED_MAX,
-        per_person=True,
-        default=False,
         timestamps=_MESSAGE_TS,
         pushdown=(_by_parent("cio_id", "customer_id", "person"), _MESSAGE_SINCE),
         description="Messages sent to each person (one call per person and page).",
@@ -130,8 +128,6 @@ CATALOG: tuple[ObjectSpec, ...] = (
         cursor="timestamp",
         paginated=True,
         page_size=UNCONFIRMED_MAX,
-        per_person=True,
-        default=False,
         timestamps=("timestamp",),
         pushdown=(
             _by_parent("cio_id", "customer_id", "person"),
@@ -148,7 +144,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         mode="incremental",
         cursor="updated_at",
         timestamps=("created_at", "updated_at"),
-        dml=frozenset({"INSERT", "DELETE"}),
+        write=writes.SEGMENTS,
         description="Segments (data-driven and manual).",
     ),
     ObjectSpec(
@@ -173,7 +169,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         paginated=True,
         page_size=None,  # the endpoint accepts only `start`
         timestamps=("created", "updated"),
-        dml=frozenset({"UPDATE"}),
+        write=writes.CAMPAIGN_ACTIONS,
         pushdown=(_by_parent("campaign_id", "campaign_id", "campaign"),),
         description="The actions (messages, webhooks ...) of each campaign.",
     ),
@@ -250,7 +246,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         mode="full",
         cursor=None,
         timestamps=("created", "updated"),
-        dml=frozenset({"UPDATE"}),
+        write=writes.NEWSLETTER_VARIANTS,
         pushdown=(_by_parent("newsletter_id", "newsletter_id", "newsletter"),),
         description="The content variants (languages, A/B tests) of each newsletter.",
     ),
@@ -295,7 +291,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         mode="incremental",
         cursor="updated_at",
         timestamps=("created_at", "updated_at"),
-        dml=frozenset({"INSERT", "UPDATE", "DELETE"}),
+        write=writes.COLLECTIONS,
         description="Collections (data for Liquid), without their contents.",
     ),
     ObjectSpec(
@@ -317,7 +313,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         mode="incremental",
         cursor="updated_at",
         timestamps=("updated_at",),
-        dml=frozenset({"UPDATE", "DELETE"}),
+        write=writes.SNIPPETS,
         description="Reusable content snippets, keyed by name.",
     ),
     ObjectSpec(
@@ -327,7 +323,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         envelope="reporting_webhooks",
         mode="full",
         cursor=None,
-        dml=frozenset({"INSERT", "UPDATE", "DELETE"}),
+        write=writes.REPORTING_WEBHOOKS,
         description="Reporting webhooks (where message events are posted).",
     ),
     ObjectSpec(

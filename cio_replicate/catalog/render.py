@@ -103,9 +103,14 @@ def _plain(value: Any) -> Any:
 def spec_json(spec: ObjectSpec) -> dict[str, Any]:
     """Every field of an object as JSON-ready values (plus derived labels)."""
     data: dict[str, Any] = {
-        f: _plain(getattr(spec, f)) for f in spec.__dataclass_fields__ if f != "pushdown"
+        f: _plain(getattr(spec, f))
+        for f in spec.__dataclass_fields__
+        if f not in ("pushdown", "write")
     }
+    data["per_person"] = spec.per_person
+    data["default"] = spec.default
     data["dml"] = [op for op in _DML_ORDER if op in spec.dml]
+    data["write"] = None if spec.write is None else _plain(vars(spec.write))
     data["pushdown"] = [asdict(rule) for rule in spec.pushdown]
     data["source"] = spec.source
     data["since_param"] = spec.since_param

@@ -1,5 +1,4 @@
-"""DML for App API objects (Collections, ReportingWebhooks, Segments, Snippets,
-NewsletterVariants, CampaignActions).
+"""DML for App API objects (catalog entries whose ``write.writer`` is ``app``).
 
 Objects with a list endpoint are indexed once per import (one GET): an INSERT whose
 natural key (name) already exists is reported and skipped, an UPDATE of an unknown
@@ -11,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import get_object
 from ..http import CioClient, render_path
 from . import plan as p
 from .checks import InvalidValue
-from .dml import Mode, Operation, WriteSpec
+from .dml import Mode, Operation, Writable
 from .fields import coerce, is_empty
 from .wire import WriteRequest
 
@@ -23,7 +21,7 @@ PENDING = "(inserted earlier in this import)"
 
 
 class AppWriter:
-    def __init__(self, spec: WriteSpec, client: CioClient) -> None:
+    def __init__(self, spec: Writable, client: CioClient) -> None:
         self.spec = spec
         self.name = spec.name
         self._client = client
@@ -36,7 +34,7 @@ class AppWriter:
         if self.spec.list_envelope is None:
             return None
         if self._records is None:
-            body = self._client.app("GET", get_object(self.name).path)
+            body = self._client.app("GET", self.spec.listing_path)
             items = body.get(self.spec.list_envelope) if isinstance(body, dict) else None
             self._records = {}
             for record in items or []:
@@ -95,7 +93,7 @@ class AppWriter:
         return "insert"
 
     def _insert(self, keys: dict[str, Any], fields: dict[str, Any]) -> p.Plan:
-        missing = [f for f in self.spec.insert_required if f not in fields]
+        missing = [f for f in self.spec.write.insert_required if f not in fields]
         if missing:
             return p.reject(f"INSERT into {self.name} needs {', '.join(missing)}", "INSERT")
         error = self._check("INSERT", fields)
@@ -122,7 +120,7 @@ class AppWriter:
         missing = [k for k in self.spec.key if k not in keys]
         if missing:
             return p.reject(f"UPDATE of {self.name} needs {', '.join(missing)}", "UPDATE")
-        required = [f for f in self.spec.update_required if f not in fields]
+        required = [f for f in self.spec.write.update_required if f not in fields]
         if required or not fields:
             needed = required or sorted(self.spec.fields)
             return p.reject(
@@ -136,10 +134,10 @@ class AppWriter:
             return p.reject(f"no {self.name} with {_describe(keys)}", "UPDATE")
         if self.spec.update_path is not None:  # snippets: PUT /v1/snippets {name, value}
             body = {**keys, **fields}
-            request = WriteRequest("app", self.spec.update_method, self.spec.update_path, body)
+            request = WriteRequest("app", "PUT", self.spec.update_path, body)
         else:
             path = render_path(self.spec.item_path, keys)
-            request = WriteRequest("app", self.spec.update_method, path, self._body(fields))
+            request = WriteRequest("app", "PUT", path, self._body(fields))
         return p.send("UPDATE", request, key=keys[self.spec.key[-1]])
 
     def _delete(self, keys: dict[str, Any]) -> p.Plan:
@@ -161,8 +159,6 @@ class AppWriter:
         return p.send("DELETE", request, key=keys[self.spec.key[-1]])
 
     def _check(self, operation: Operation, fields: dict[str, Any]) -> str | None:
-        if self.spec.check is None:
-            return None
         try:
             self.spec.check(operation, fields)
         except InvalidValue as exc:
@@ -170,7 +166,8 @@ class AppWriter:
         return None
 
     def _body(self, fields: dict[str, Any]) -> dict[str, Any]:
-        return {self.spec.wrap: fields} if self.spec.wrap else fields
+        wrap = self.spec.write.wrap
+        return {wrap: fields} if wrap else fields
 
     # --- after the call -----------------------------------------------------------
 

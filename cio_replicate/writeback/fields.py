@@ -11,11 +11,11 @@ import json
 import re
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
+from ..catalog.model import FieldType
 from .checks import InvalidValue
 
-FieldType = Literal["str", "int", "bool", "json_array", "json_object", "str_list", "url", "any"]
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 _TRUE = ("true", "1", "yes", "t", "y")
 _FALSE = ("false", "0", "no", "f", "n")

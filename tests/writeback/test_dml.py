@@ -193,13 +193,3 @@ def test_unsupported_object_or_operation_fails_before_any_call(
         "NewsletterVariants: UPDATE" in cli.err and "Customers: INSERT, UPDATE, DELETE" in cli.err
     )
     assert sandbox.requests == []
-
-
-def test_every_dml_object_has_write_mechanics() -> None:
-    from cio_replicate.writeback.dml import CUSTOMERS, WRITE_SPECS, dml_objects
-
-    assert {spec.name for spec in WRITE_SPECS} | {CUSTOMERS} == set(dml_objects())
-    for spec in WRITE_SPECS:
-        assert spec.operations  # from the catalog
-        if "INSERT" in spec.operations:
-            assert spec.create_path and spec.insert_required
