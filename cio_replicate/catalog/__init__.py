@@ -8,7 +8,7 @@ engine all derive from :data:`CATALOG`.
 from __future__ import annotations
 
 from .checks import check_catalog
-from .model import Api, Dml, Method, Mode, ObjectSpec, Pushdown, PushdownKind
+from .model import Api, Cost, Dml, Method, Mode, ObjectSpec, Pushdown, PushdownKind
 from .objects import ALL_PEOPLE_FILTER, ATTRIBUTE_BATCH, CATALOG, UNCONFIRMED_MAX
 from .render import catalog_markdown, catalog_text, format_table, spec_json
 from .select import ALL, Selection, get_object, object_names, resolve_selection
@@ -20,6 +20,7 @@ __all__ = [
     "CATALOG",
     "UNCONFIRMED_MAX",
     "Api",
+    "Cost",
     "Dml",
     "Method",
     "Mode",

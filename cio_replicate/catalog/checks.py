@@ -109,6 +109,8 @@ def _replication(spec: ObjectSpec) -> list[str]:
     per_call = bool(spec.parent_params) and spec.parent == "Customers"
     if spec.per_person != per_call:
         problems.append(f"{spec.name}: per_person must be set exactly for one-call-per-person")
+    if spec.per_person != (spec.cost is not None):
+        problems.append(f"{spec.name}: exactly the per_person objects declare a cost model")
     if spec.per_person and spec.default:
         problems.append(f"{spec.name}: per-person objects are not in the default selection")
     if not spec.key:
@@ -143,6 +145,9 @@ def check_catalog(catalog: Sequence[ObjectSpec]) -> list[str]:
         problems += _lineage(spec, earlier)
         problems += _replication(spec)
         problems += _paging(spec)
+        fed = earlier.get(spec.feeds or "")
+        if spec.feeds is not None and (fed is None or not (fed.extractor and spec.extractor)):
+            problems.append(f"{spec.name}: feeds {spec.feeds!r}, not an earlier irregular entry")
         if spec.dml != CONNECTOR_DML.get(spec.name, frozenset()):
             problems.append(f"{spec.name}: DML {sorted(spec.dml)} differs from the connector's")
         earlier[spec.name] = spec

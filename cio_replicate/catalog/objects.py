@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .model import ObjectSpec, Pushdown, frozen
+from .model import Cost, ObjectSpec, Pushdown, frozen
 
 # Page sizes: documented maxima, else 100 (the sandbox enforces 100 where the
 # maximum is UNCONFIRMED, reference section 7).
@@ -34,6 +34,9 @@ _PERSON = frozen(customer_id="cio_id")
 _BY_CIO_ID = frozen(id_type="cio_id")
 _MESSAGE_SINCE = Pushdown("created", "since", "start_ts", "start_ts = read floor")
 _MESSAGE_TS = ("created",)
+# Per-person fan-outs announce their cost: people x calls + the search, read twice.
+_COST_PER_PERSON = Cost()
+_COST_PER_PERSON_PAGES = Cost(more="more for long histories")
 
 CATALOG: tuple[ObjectSpec, ...] = (
     ObjectSpec(
@@ -77,6 +80,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         batch_size=ATTRIBUTE_BATCH,
         timestamps=("updated_at",),
         extractor="customers_attributes",
+        feeds="Customers",
         description="One row per person and attribute (cio_id, name, value, updated_at).",
     ),
     ObjectSpec(
@@ -93,6 +97,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         mode="full",
         cursor=None,
         per_person=True,
+        cost=_COST_PER_PERSON,
         default=False,
         timestamps=("created_at", "updated_at"),
         pushdown=(_by_parent("cio_id", "customer_id", "person"),),
@@ -112,6 +117,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         paginated=True,
         page_size=UNCONFIRMED_MAX,
         per_person=True,
+        cost=_COST_PER_PERSON_PAGES,
         default=False,
         timestamps=_MESSAGE_TS,
         pushdown=(_by_parent("cio_id", "customer_id", "person"), _MESSAGE_SINCE),
@@ -131,6 +137,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         paginated=True,
         page_size=UNCONFIRMED_MAX,
         per_person=True,
+        cost=_COST_PER_PERSON_PAGES,
         default=False,
         timestamps=("timestamp",),
         pushdown=(
