@@ -18,9 +18,10 @@ from cio_replicate.catalog import (
     resolve_selection,
     spec_json,
 )
-from cio_replicate.catalog.checks import CONNECTOR_DML, placeholders
+from cio_replicate.catalog.checks import CONNECTOR_DML, EXTRACTORS, placeholders
 from cio_replicate.catalog.model import frozen
 from cio_replicate.errors import UsageError
+from cio_replicate.extract import registered
 
 TABLE = {
     # name: (table, key, mode, cursor)
@@ -244,6 +245,11 @@ def test_each_consistency_rule_fails_on_a_broken_entry(
 ) -> None:
     problems = _broken(name, changes)
     assert any(expected in p for p in problems), problems
+
+
+def test_every_extractor_the_catalog_may_name_registers_its_hooks() -> None:
+    assert registered() == EXTRACTORS
+    assert {spec.extractor for spec in CATALOG if spec.extractor} <= registered()
 
 
 def test_a_missing_dml_object_is_reported() -> None:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from .. import state
 from ..catalog import ObjectSpec
 from ..errors import AuthError, Interrupted
-from ..extract import Batch, ExtractContext, Feed, Filters, ListingCache, Record, estimate, extract
+from ..extract import Batch, ExtractContext, Feed, Filters, ListingCache, Record, extract
 from ..http import LogStats
 from ..load import ReplaceResult, TableWriter
 from ..load.dberrors import error_message, one_line
@@ -40,7 +40,7 @@ from .guard import guard_mass_drop
 from .keys import existing_keys
 from .report import ObjectResult
 from .rows import Tally, cursor_of, keeps, write_mode
-from .services import RunStopped, Services, holder_message, take_lock
+from .services import RunStopped, Services, announce_estimate, holder_message, take_lock
 
 log = logging.getLogger("cio_replicate.engine")
 
@@ -128,7 +128,7 @@ class ObjectRun:
                 feed=self.feed,
                 listings=self.listings,
             )
-            self._estimate(ctx)
+            announce_estimate(svc, ctx)
             batches = extract(ctx)
             keep = keeps(self.spec, floor)
             if self.mode == "replace":
@@ -273,21 +273,6 @@ class ObjectRun:
     def _known(self, keys: Sequence[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
         with self.svc.engine.connect() as conn:
             return existing_keys(conn, self._table(), keys)
-
-    def _estimate(self, ctx: ExtractContext) -> None:
-        """The calls a costly object (the catalog's ``cost``) will make, said up front."""
-        guess = estimate(ctx)
-        if guess is None:
-            return
-        name = self.spec.name
-        self.svc.progress.estimate(name, guess.calls)
-        self.svc.progress.say(
-            f"{name}: about {guess.calls:,} API calls ({guess.detail})",
-            level="info",
-            event="object.estimate",
-            object=name,
-            estimated_calls=guess.calls,
-        )
 
     def _note(self) -> str | None:
         if self.partial:

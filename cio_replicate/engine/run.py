@@ -36,8 +36,9 @@ from ..http import LogStats, open_client
 from ..load import Target
 from ..load.dberrors import error_message
 from .crash import CrashPoints
-from .objects import ObjectRun, Services
+from .objects import ObjectRun
 from .report import ObjectResult, Progress, RunReport
+from .services import Services
 
 Job = Callable[[], list[ObjectResult]]
 

@@ -1,4 +1,5 @@
-"""What a run works with (:class:`Services`) and taking an object's lock with them."""
+"""What a run works with (:class:`Services`), and the steps of an object's run that
+need nothing else: taking its lock, saying who holds it, announcing its cost."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 from .. import state
 from ..clock import Clock
-from ..extract import Client
+from ..extract import Client, ExtractContext, estimate
 from ..http import RequestLog
 from ..load import Target
 from .crash import CrashPoints
@@ -69,4 +70,20 @@ def holder_message(svc: Services, name: str) -> str:
     return (
         f"run {h.run_id} (pid {h.pid} on {h.host}, since {h.acquired_at:%Y-%m-%d %H:%M:%S}Z) "
         "is working on it; skipped (rerun later or use --lock-wait)"
+    )
+
+
+def announce_estimate(svc: Services, ctx: ExtractContext) -> None:
+    """The calls a costly object (the catalog's ``cost``) will make, said up front."""
+    guess = estimate(ctx)
+    if guess is None:
+        return
+    name = ctx.spec.name
+    svc.progress.estimate(name, guess.calls)
+    svc.progress.say(
+        f"{name}: about {guess.calls:,} API calls ({guess.detail})",
+        level="info",
+        event="object.estimate",
+        object=name,
+        estimated_calls=guess.calls,
     )
