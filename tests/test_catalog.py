@@ -11,6 +11,7 @@ import pytest
 from cio_replicate.catalog import (
     CATALOG,
     UNCONFIRMED_MAX,
+    Cost,
     ObjectSpec,
     Pushdown,
     catalog_markdown,
@@ -19,9 +20,15 @@ from cio_replicate.catalog import (
     resolve_selection,
     spec_json,
 )
-from cio_replicate.catalog.checks import ATTRIBUTE_BATCH_MAX, DOCUMENTED_MAX, placeholders
+from cio_replicate.catalog.checks import (
+    ATTRIBUTE_BATCH_MAX,
+    DOCUMENTED_MAX,
+    EXTRACTORS,
+    placeholders,
+)
 from cio_replicate.catalog.model import PEOPLE, frozen
 from cio_replicate.errors import UsageError
+from cio_replicate.extract import registered
 
 from .engine.expected import TABLES as EXPECTED
 
@@ -225,6 +232,10 @@ def _broken(target: str, changes: dict[str, Any]) -> list[str]:
         ("Messages", {"mode": "incremental"}, "must be append"),
         ("Campaigns", {"mode": "append"}, "append needs a creation-time cursor"),
         ("Messages", {"mode": "full", "cursor": None}, "'since' pushdown"),
+        ("CustomerSegments", {"cost": None}, "cost model"),
+        ("Campaigns", {"cost": Cost()}, "cost model"),
+        ("Campaigns", {"feeds": "Customers"}, "not an earlier irregular entry"),
+        ("CustomersAttributes", {"feeds": "Segments"}, "not an earlier irregular entry"),
         ("Campaigns", {"key": ()}, "needs a key"),
         ("Campaigns", {"page_size": 100}, "unpaginated"),
         ("Newsletters", {"page_size": 1000}, "outside 1..100"),
@@ -261,6 +272,11 @@ def test_each_consistency_rule_fails_on_a_broken_entry(
 ) -> None:
     problems = _broken(name, changes)
     assert any(expected in p for p in problems), problems
+
+
+def test_every_extractor_the_catalog_may_name_registers_its_hooks() -> None:
+    assert registered() == EXTRACTORS
+    assert {spec.extractor for spec in CATALOG if spec.extractor} <= registered()
 
 
 def test_placeholders() -> None:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from .. import migrate
 from ..catalog import get_object
-from ..extractors.people import customer_record
+from ..extract.people import customer_record
 from ..load import BulkPath, TableWriter, Target
 from ..sandbox import Sandbox
 from .proc import Params

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .checks import check_catalog
 from .model import (
+    Cost,
     Dml,
     FieldType,
     Method,
@@ -30,6 +31,7 @@ __all__ = [
     "ATTRIBUTE_BATCH",
     "CATALOG",
     "UNCONFIRMED_MAX",
+    "Cost",
     "Dml",
     "FieldType",
     "Method",

@@ -89,6 +89,8 @@ def _replication(spec: ObjectSpec) -> list[str]:
     for rule in spec.pushdown:
         if rule.kind == "since" and (spec.mode == "full" or rule.column != spec.cursor):
             problems.append(f"{spec.name}: 'since' pushdown must filter the cursor")
+    if spec.per_person != (spec.cost is not None):
+        problems.append(f"{spec.name}: exactly the per_person objects declare a cost model")
     if not spec.key:
         problems.append(f"{spec.name}: needs a key")
     return problems
@@ -164,5 +166,8 @@ def check_catalog(catalog: Sequence[ObjectSpec]) -> list[str]:
         problems += _replication(spec)
         problems += _paging(spec)
         problems += _writes(spec)
+        fed = earlier.get(spec.feeds or "")
+        if spec.feeds is not None and (fed is None or not (fed.extractor and spec.extractor)):
+            problems.append(f"{spec.name}: feeds {spec.feeds!r}, not an earlier irregular entry")
         earlier[spec.name] = spec
     return problems

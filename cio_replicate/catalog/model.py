@@ -80,6 +80,21 @@ class WriteSpec:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """The cost model of a fan-out whose calls are worth announcing before it runs.
+
+    ``per_parent`` calls per parent record (``more``: when there can be more);
+    the parents (``parents``, e.g. people) are counted by reading their listing
+    (``listing`` pages, e.g. search) once up front, so it is read twice.
+    """
+
+    per_parent: int = 1
+    parents: str = "people"
+    listing: str = "search"
+    more: str | None = None
+
+
+@dataclass(frozen=True)
 class ObjectSpec:
     """One replicated object: where it comes from and how it is kept current.
 
@@ -92,7 +107,10 @@ class ObjectSpec:
     ``start`` (no limit parameter). ``newest_first``: the listing is documented
     newest first by ``cursor`` and takes no time filter, so a run with a read
     floor stops after the first page that reaches below it. ``write``: the
-    DML the object supports and how (None: read-only).
+    DML the object supports and how (None: read-only). ``feeds``: the
+    object whose records this one's pass also fetches; when a run selects both,
+    that object reads them from this one's pass instead of reading its own.
+    ``cost``: the calls to announce before a run (per-person fan-outs).
     """
 
     name: str
@@ -118,6 +136,8 @@ class ObjectSpec:
     extractor: str | None = None
     pushdown: tuple[Pushdown, ...] = ()
     newest_first: bool = False
+    feeds: str | None = None
+    cost: Cost | None = None
 
     def __hash__(self) -> int:
         return hash(self.name)

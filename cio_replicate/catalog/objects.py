@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import writes
-from .model import ObjectSpec, Pushdown, frozen
+from .model import Cost, ObjectSpec, Pushdown, frozen
 
 # Page sizes: documented maxima, else 100 (the sandbox enforces 100 where the
 # maximum is UNCONFIRMED, reference section 7).
@@ -36,6 +36,9 @@ _PERSON = frozen(customer_id="cio_id")
 _BY_CIO_ID = frozen(id_type="cio_id")
 _MESSAGE_SINCE = Pushdown("created", "since", "start_ts", "start_ts = read floor")
 _MESSAGE_TS = ("created",)
+# Per-person fan-outs announce their cost: people x calls + the search, read twice.
+_COST_PER_PERSON = Cost()
+_COST_PER_PERSON_PAGES = Cost(more="more for long histories")
 
 CATALOG: tuple[ObjectSpec, ...] = (
     ObjectSpec(
@@ -79,6 +82,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         batch_size=ATTRIBUTE_BATCH,
         timestamps=("updated_at",),
         extractor="customers_attributes",
+        feeds="Customers",
         description="One row per person and attribute (cio_id, name, value, updated_at).",
     ),
     ObjectSpec(
@@ -94,6 +98,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         key=("cio_id", "segment_id"),
         mode="full",
         cursor=None,
+        cost=_COST_PER_PERSON,
         timestamps=("created_at", "updated_at"),
         pushdown=(_by_parent("cio_id", "customer_id", "person"),),
         description="The segments each person belongs to (one call per person).",
@@ -111,6 +116,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         cursor="created",
         paginated=True,
         page_size=UNCONFIRMED_MAX,
+        cost=_COST_PER_PERSON_PAGES,
         timestamps=_MESSAGE_TS,
         pushdown=(_by_parent("cio_id", "customer_id", "person"), _MESSAGE_SINCE),
         description="Messages sent to each person (one call per person and page).",
@@ -128,6 +134,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         cursor="timestamp",
         paginated=True,
         page_size=UNCONFIRMED_MAX,
+        cost=_COST_PER_PERSON_PAGES,
         timestamps=("timestamp",),
         pushdown=(
             _by_parent("cio_id", "customer_id", "person"),

@@ -7,7 +7,7 @@ import click
 from ..catalog import resolve_selection
 from ..engine import RunOptions, replicate_with_settings
 from ..errors import CioReplicateError, Interrupted, PartialFailure
-from ..extractors.filters import check_reach, parse_filters
+from ..extract.filters import check_reach, parse_filters
 from ..source import guard_target
 from . import output
 from .context import CliState, announce

@@ -90,7 +90,7 @@ def export_command(
     built-in sandbox's demo workspace is exported.
     """
     # imported here: the extraction machinery is only needed by this command
-    from ..extractors.filters import check_reach, parse_filters
+    from ..extract.filters import check_reach, parse_filters
     from ..writeback import export as exporting
     from ..writeback.outputs import check_output
 

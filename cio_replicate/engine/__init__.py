@@ -10,9 +10,10 @@ report (progress, summary table, JSON line), crash (kill points for tests).
 """
 
 from .crash import CrashPoints
-from .objects import ObjectRun, Services
+from .objects import ObjectRun
 from .report import ObjectResult, Progress, RunReport, summary_table
 from .run import RunOptions, replicate, replicate_with_settings
+from .services import Services
 
 __all__ = [
     "CrashPoints",

@@ -21,65 +21,30 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from .. import state
 from ..catalog import ObjectSpec
-from ..clock import Clock
 from ..errors import AuthError, Interrupted
-from ..extract import Batch, Client, ExtractContext, Record, extract
-from ..extractors.filters import Filters
-from ..extractors.people import PeopleFeed, count_people
-from ..http import LogStats, RequestLog
-from ..listings import ListingCache
-from ..load import ReplaceResult, TableWriter, Target
+from ..extract import Batch, ExtractContext, Feed, Filters, ListingCache, Record, extract
+from ..http import LogStats
+from ..load import ReplaceResult, TableWriter
 from ..load.dberrors import error_message, one_line
 from ..load.replace import SwapPolicy, SwapTimeout
 from ..load.table import TableAltered
 from ..locks import LockLost
 from ..logs import redact
-from .crash import CrashPoints
 from .guard import guard_mass_drop
 from .keys import existing_keys
-from .report import ObjectResult, Progress
+from .report import ObjectResult
 from .rows import Tally, cursor_of, keeps, write_mode
+from .services import RunStopped, Services, announce_estimate, holder_message, take_lock
 
 log = logging.getLogger("cio_replicate.engine")
 
 __all__ = ["ObjectRun", "RunStopped", "Services", "Tally", "cursor_of", "keeps", "write_mode"]
-
-
-class RunStopped(Exception):
-    """Another object of the run hit a fatal error (or the run was interrupted)."""
-
-
-@dataclass(frozen=True)
-class Services:
-    """What a run works with (all injected: tests pass a sandbox client, a fixed clock)."""
-
-    client: Client
-    requests: RequestLog
-    target: Target
-    clock: Clock
-    progress: Progress
-    lookback: int = 3600
-    batch_size: int = 1000
-    lock_wait: float = 0.0
-    sleep: Callable[[float], None] = time.sleep
-    crash: CrashPoints = field(default_factory=CrashPoints)
-    workers: int = 1
-    """Objects replicated at once (threads sharing the client and its rate limiter)."""
-    swap_lock_timeout: float = 3.0
-    """Seconds a full refresh's swap waits (per try) for sessions reading the old table."""
-    max_drop: float = 0.5
-    """Share of a table's rows a full refresh may drop (full_refresh_max_drop, engine/guard)."""
-
-    @property
-    def engine(self) -> sa.Engine:
-        return self.target.engine
 
 
 class ObjectRun:
@@ -93,7 +58,7 @@ class ObjectRun:
         filters: Filters,
         rebuild: bool,
         stop: threading.Event | None = None,
-        feed: PeopleFeed | None = None,
+        feed: Feed | None = None,
         listings: ListingCache | None = None,
     ) -> None:
         self.svc = svc
@@ -129,13 +94,13 @@ class ObjectRun:
         if self._interrupted():
             return self._result("interrupted", "not started")
         try:
-            self.lock = self._acquire()
+            self.lock = take_lock(svc, name, self.run_id, self._interrupted)
         except Exception as exc:  # e.g. SQLite busy for longer than its timeout
             return self._result("failed", redact(f"could not take the object's lock: {exc}"))
         if self.lock is None:
             if self._interrupted():
                 return self._result("interrupted", "not started")
-            return self._result("skipped", self._holder_message())
+            return self._result("skipped", holder_message(svc, name))
         batches: Iterator[Batch] | None = None
         try:
             with svc.target.begin() as conn:
@@ -163,7 +128,7 @@ class ObjectRun:
                 feed=self.feed,
                 listings=self.listings,
             )
-            self._estimate(ctx)
+            announce_estimate(svc, ctx)
             batches = extract(ctx)
             keep = keeps(self.spec, floor)
             if self.mode == "replace":
@@ -308,42 +273,6 @@ class ObjectRun:
     def _known(self, keys: Sequence[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
         with self.svc.engine.connect() as conn:
             return existing_keys(conn, self._table(), keys)
-
-    def _estimate(self, ctx: ExtractContext) -> None:
-        if not self.spec.per_person:
-            return
-        people, searches = count_people(ctx)
-        per = "1 call" if not self.spec.paginated else "1 call (more for long histories)"
-        self.svc.progress.estimate(self.spec.name, people + 2 * searches)
-        self.svc.progress.say(
-            f"{self.spec.name}: about {people + 2 * searches:,} API calls "
-            f"({people:,} people x {per} + {searches:,} search pages, read twice: "
-            "once for this estimate)",
-            level="info",
-            event="object.estimate",
-            object=self.spec.name,
-            estimated_calls=people + 2 * searches,
-        )
-
-    def _acquire(self) -> state.ObjectLock | None:
-        svc = self.svc
-        deadline = time.monotonic() + svc.lock_wait
-        while True:
-            lock = state.try_lock(svc.engine, self.spec.name, self.run_id, clock=svc.clock)
-            if lock is not None or time.monotonic() >= deadline or self._interrupted():
-                return lock
-            svc.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
-
-    def _holder_message(self) -> str:
-        with self.svc.engine.connect() as conn:
-            holders = [h for h in state.lock_holders(conn) if h.object_name == self.spec.name]
-        if not holders:
-            return "another run is working on it; skipped (rerun later or use --lock-wait)"
-        h = holders[0]
-        return (
-            f"run {h.run_id} (pid {h.pid} on {h.host}, since {h.acquired_at:%Y-%m-%d %H:%M:%S}Z) "
-            "is working on it; skipped (rerun later or use --lock-wait)"
-        )
 
     def _note(self) -> str | None:
         if self.partial:

@@ -31,15 +31,14 @@ from .. import migrate, state
 from ..catalog import ObjectSpec, resolve_selection
 from ..clock import system_clock
 from ..config import Settings
-from ..extractors.filters import Filters, parse_filters
-from ..extractors.people import PeopleFeed, feed_pair
+from ..extract import Feed, Filters, ListingCache, parse_filters
 from ..http import LogStats, open_client
-from ..listings import ListingCache
 from ..load import Target
 from ..load.dberrors import error_message
 from .crash import CrashPoints
-from .objects import ObjectRun, Services
+from .objects import ObjectRun
 from .report import ObjectResult, Progress, RunReport
+from .services import Services
 
 Job = Callable[[], list[ObjectResult]]
 
@@ -102,7 +101,7 @@ class _Plan:
     listings: ListingCache
     """Small top-level listings shared by the run's objects (parents are listed once)."""
 
-    def object_run(self, spec: ObjectSpec, feed: PeopleFeed | None = None) -> ObjectRun:
+    def object_run(self, spec: ObjectSpec, feed: Feed | None = None) -> ObjectRun:
         return ObjectRun(
             self.svc,
             spec,
@@ -116,16 +115,17 @@ class _Plan:
         )
 
     def jobs(self, specs: Sequence[ObjectSpec], previous: dict[str, int]) -> list[Job]:
-        """One job per object (two for a shared people pass), longest first."""
-        pair = feed_pair(specs)
+        """One job per object (two for a shared pass: the catalog's ``feeds``), longest first."""
+        selected = {spec.name: spec for spec in specs}
+        fed = {spec.feeds for spec in specs if spec.feeds in selected}
         weighted: list[tuple[int, Job]] = []
         for spec in specs:
-            if pair is not None and spec.name == pair[1].name:
+            if spec.name in fed:
                 continue  # runs inside the producer's job
-            if pair is not None and spec.name == pair[0].name:
-                producer, consumer = pair
-                cost = previous.get(producer.name, 0) + previous.get(consumer.name, 0)
-                weighted.append((cost, self._paired(producer, consumer)))
+            consumer = selected.get(spec.feeds or "")
+            if consumer is not None:
+                cost = previous.get(spec.name, 0) + previous.get(consumer.name, 0)
+                weighted.append((cost, self._paired(spec, consumer)))
             else:
                 weighted.append((previous.get(spec.name, 0), self._single(spec)))
         weighted.sort(key=lambda item: -item[0])  # stable: ties keep the selection order
@@ -143,7 +143,7 @@ class _Plan:
         """The producer reads people once and feeds the consumer, on a thread of its own."""
 
         def job() -> list[ObjectResult]:
-            feed = PeopleFeed()
+            feed = Feed(producer.name)
 
             def consume() -> ObjectResult:
                 try:

@@ -31,7 +31,7 @@ from ..catalog.fields import OPEN, record_fields
 from ..catalog.select import did_you_mean
 from ..errors import UsageError
 from ..extract import ExtractContext, extract
-from ..extractors.filters import Filters
+from ..extract.filters import Filters
 from ..http import CioClient
 from ..load.types import parse_timestamp, to_text
 from .outputs import Output, check_output, open_output

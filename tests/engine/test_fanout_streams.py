@@ -23,7 +23,7 @@ from cio_replicate.catalog import get_object
 from cio_replicate.config import load_settings
 from cio_replicate.errors import ApiError
 from cio_replicate.extract import EARLIEST, Batch, ExtractContext, extract, key_of
-from cio_replicate.extractors.filters import parse_filters
+from cio_replicate.extract.filters import parse_filters
 from cio_replicate.http import CioClient, open_client
 from cio_replicate.load import Target
 from cio_replicate.sandbox import Sandbox
@@ -266,7 +266,7 @@ def test_an_error_in_one_stream_fails_the_extraction_and_stops_the_others(
     assert len(sb.requests) == seen
 
 
-# --- cio_replicate.streams on its own -------------------------------------------------
+# --- cio_replicate.extract.streams on its own -----------------------------------------
 
 
 def _counting(key: str, n: int, made: list[str], delay: float = 0.002) -> Iterator[str]:
@@ -277,7 +277,7 @@ def _counting(key: str, n: int, made: list[str], delay: float = 0.002) -> Iterat
 
 
 def test_interleave_yields_every_item_in_stream_order_up_to_width_at_once() -> None:
-    from cio_replicate.streams import interleave
+    from cio_replicate.extract.streams import interleave
 
     lock = threading.Lock()
     live = {"now": 0, "peak": 0}
@@ -303,7 +303,7 @@ def test_interleave_yields_every_item_in_stream_order_up_to_width_at_once() -> N
 
 
 def test_interleave_width_1_runs_the_streams_in_turn_in_the_callers_thread() -> None:
-    from cio_replicate.streams import interleave
+    from cio_replicate.extract.streams import interleave
 
     threads: set[str] = set()
 
@@ -318,7 +318,7 @@ def test_interleave_width_1_runs_the_streams_in_turn_in_the_callers_thread() -> 
 
 
 def test_interleave_raises_a_streams_error_and_joins_every_thread() -> None:
-    from cio_replicate.streams import interleave
+    from cio_replicate.extract.streams import interleave
 
     def broken() -> Iterator[str]:
         yield "x"
@@ -332,7 +332,7 @@ def test_interleave_raises_a_streams_error_and_joins_every_thread() -> None:
 
 
 def test_interleave_holds_a_bounded_number_of_items_and_stops_on_close() -> None:
-    from cio_replicate.streams import interleave
+    from cio_replicate.extract.streams import interleave
 
     made: list[str] = []
     before = threading.active_count()
@@ -352,7 +352,7 @@ def test_interleave_holds_a_bounded_number_of_items_and_stops_on_close() -> None
 
 
 def test_interleave_runs_each_stream_in_a_copy_of_the_callers_context() -> None:
-    from cio_replicate.streams import interleave
+    from cio_replicate.extract.streams import interleave
 
     def stream() -> Iterator[str | None]:
         yield SCOPE.get()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from cio_replicate.catalog import CATALOG
 from cio_replicate.cli import main
 from cio_replicate.errors import UsageError
-from cio_replicate.extractors.filters import Filter, parse_filter
+from cio_replicate.extract.filters import Filter, parse_filter
 
 from .conftest import Harness
 from .expected import actual, check_tables, expected
@@ -161,7 +161,7 @@ def test_every_field_the_sandbox_returns_is_documented() -> None:
     so a filter on a real field is never refused."""
     from cio_replicate.catalog import CATALOG
     from cio_replicate.catalog.fields import OPEN, fields_of
-    from cio_replicate.extractors.filters import Filters
+    from cio_replicate.extract.filters import Filters
     from cio_replicate.sandbox import Sandbox
     from cio_replicate.writeback.export import records
 

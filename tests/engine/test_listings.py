@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cio_replicate.listings import ListingCache
+from cio_replicate.extract.cache import ListingCache
 
 from .conftest import Harness
 from .expected import DEFAULT_TABLES, check_tables

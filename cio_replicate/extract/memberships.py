@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..children import fan_out
-from ..extract import Batch, ExtractContext
+from .context import Batch, ExtractContext, Hooks, register
+from .fanout import fan_out
 
 
 def segment_memberships(ctx: ExtractContext) -> Iterator[Batch]:
     return fan_out(ctx)
+
+
+register("segment_memberships", Hooks(segment_memberships))

@@ -10,22 +10,22 @@ attribute by equality.
 
 When a run replicates both, CustomersAttributes (which reads every person
 anyway) hands each fetched chunk of people to Customers through a
-:class:`PeopleFeed`, so people are searched and fetched once, not twice.
+:class:`~cio_replicate.extract.feed.Feed` (the catalog's ``feeds``), so people
+are searched and fetched once, not twice. Customers' search is the parent
+listing of the per-person objects (the ``parents`` hook registered below).
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from ..catalog import ALL_PEOPLE_FILTER, ATTRIBUTE_BATCH, ObjectSpec, get_object
-from ..children import ParentPage
 from ..errors import Interrupted
-from ..extract import Batch, ExtractContext, Record, pages
-from ..streams import offer
+from .context import Batch, ExtractContext, Hooks, ParentPage, Record, register
+from .feed import FeedIncomplete
+from .listing import pages
 
 SEARCH_PAGE = 1000
 """People per search page: the documented maximum (ids only, so memory stays small)."""
@@ -122,73 +122,6 @@ def attribute_records(person: Mapping[str, Any]) -> list[Record]:
     ]
 
 
-class FeedIncomplete(Exception):
-    """The shared people pass stopped before the end (its object failed or was skipped)."""
-
-
-_COMPLETE, _INCOMPLETE, _INTERRUPTED = object(), object(), object()
-
-
-class PeopleFeed:
-    """One people pass for two objects of a run, from a producer thread to a consumer thread.
-
-    The producer (CustomersAttributes) publishes each chunk of person objects
-    it fetched and closes the feed when its pass ends; the consumer
-    (Customers) reads them. The queue is short, so memory stays flat; a
-    consumer that stopped (or never started) detaches and the producer no
-    longer waits for it.
-    """
-
-    def __init__(self, depth: int = 4) -> None:
-        self._queue: queue.Queue[object] = queue.Queue(depth)
-        self._detached = threading.Event()
-        self._closed = False
-        self._lock = threading.Lock()
-
-    def publish(self, people: list[dict[str, Any]]) -> None:
-        self._put(people)
-
-    def close(self, *, complete: bool, interrupted: bool = False) -> None:
-        """End of the pass (the first call counts: later ones are no-ops); ``interrupted``:
-        it ended early because the run was asked to stop."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        self._put(_COMPLETE if complete else _INTERRUPTED if interrupted else _INCOMPLETE)
-
-    def detach(self) -> None:
-        self._detached.set()
-
-    def _put(self, item: object) -> None:
-        offer(self._queue, item, self._detached)  # dropped once the consumer is gone
-
-    def people(self) -> Iterator[list[dict[str, Any]]]:
-        """The chunks, in order; :class:`FeedIncomplete` if the pass stopped early
-        (:class:`Interrupted` if it stopped because the run was asked to)."""
-        while True:
-            item = self._queue.get()
-            if item is _COMPLETE:
-                return
-            if item is _INTERRUPTED:
-                raise Interrupted("interrupted: the shared people pass stopped")
-            if item is _INCOMPLETE:
-                raise FeedIncomplete("the shared people pass (CustomersAttributes) stopped early")
-            yield item  # type: ignore[misc]
-
-
-PRODUCER, CONSUMER = "customers_attributes", "customers"
-"""Extractor names of the feed's two ends."""
-
-
-def feed_pair(specs: Sequence[ObjectSpec]) -> tuple[ObjectSpec, ObjectSpec] | None:
-    """(producer, consumer) when both people objects are selected, else None."""
-    by_extractor = {spec.extractor: spec for spec in specs if spec.extractor}
-    if PRODUCER in by_extractor and CONSUMER in by_extractor:
-        return by_extractor[PRODUCER], by_extractor[CONSUMER]
-    return None
-
-
 def _new_people(ctx: ExtractContext, people: list[dict[str, Any]]) -> list[Record]:
     records = [customer_record(p) for p in people]
     if ctx.known is None or not records:
@@ -205,7 +138,7 @@ def customers(ctx: ExtractContext) -> Iterator[Batch]:
         return
     read_any = False
     try:
-        for people in feed.people():
+        for people in feed.chunks():
             read_any = True
             yield Batch(_new_people(ctx, people), 0)
     except FeedIncomplete:
@@ -237,7 +170,7 @@ def _customers_alone(ctx: ExtractContext) -> Iterator[Batch]:
 
 def customers_attributes(ctx: ExtractContext) -> Iterator[Batch]:
     """Every attribute of every (selected) person, 100 people per call; each chunk of
-    people also goes to the run's :class:`PeopleFeed`, if any."""
+    people also goes to the run's :class:`~cio_replicate.extract.feed.Feed`, if any."""
     feed = ctx.feed
     chunk = _attribute_chunk(ctx)
     pending_pages = 0
@@ -263,10 +196,5 @@ def customers_attributes(ctx: ExtractContext) -> Iterator[Batch]:
     yield Batch([], pending_pages, done=True)
 
 
-def count_people(ctx: ExtractContext) -> tuple[int, int]:
-    """(people the search finds, search calls spent finding them): for estimates."""
-    people = calls = 0
-    for ppage in people_pages(ctx, None):
-        calls += 1
-        people += len(ppage.records)
-    return people, calls
+register("customers", Hooks(customers, parents=people_pages))
+register("customers_attributes", Hooks(customers_attributes))

@@ -16,10 +16,11 @@ from dataclasses import replace
 from typing import Any
 
 from ..catalog import get_object
-from ..children import parent_pages
 from ..errors import NotFoundError
-from ..extract import Batch, ExtractContext, Record, child_path, pages
 from ..http import render_path
+from .context import Batch, ExtractContext, Hooks, Record, register
+from .fanout import parent_pages
+from .listing import child_path, pages
 
 
 def object_record(type_id: str, ident: Mapping[str, Any], body: Any) -> Record:
@@ -62,3 +63,6 @@ def custom_objects(ctx: ExtractContext) -> Iterator[Batch]:
                 records = [r for r in found if ctx.filters.keep(spec.name, r)]
                 yield Batch(records, 1 + len(idents))
     yield Batch([], 0, done=True)
+
+
+register("objects", Hooks(custom_objects))

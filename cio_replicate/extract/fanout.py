@@ -1,5 +1,8 @@
 """Child objects: one listing per parent, the parents listed, filtered or built from filters.
 
+Above :mod:`~cio_replicate.extract.listing` in the package; an irregular
+parent (people) supplies its records through its registered ``parents`` hook.
+
 Resume position of a fan-out: ``{"pstart": <token of the parent page in
 progress>, "done": [<parent keys finished in that page>], "children":
 {<parent key>: <token of its next page>, ...}, "window": [start_ts, end_ts]}``.
@@ -11,34 +14,15 @@ progress, written by earlier versions) is still read.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from .catalog import ObjectSpec, get_object
-from .errors import NotFoundError
-from .extract import (
-    Batch,
-    ExtractContext,
-    Record,
-    Resume,
-    child_path,
-    is_last,
-    key_of,
-    listing,
-    pages,
-    query_params,
-    shape,
-    window,
-)
+from ..catalog import ObjectSpec, get_object
+from ..errors import NotFoundError
+from .context import Batch, ExtractContext, ParentPage, Record, Resume, hooks_of
+from .listing import child_path, is_last, key_of, listing, pages, query_params, shape, window
 from .streams import interleave
-
-
-@dataclass(frozen=True)
-class ParentPage:
-    token: str | None
-    """The token that fetched this page (None for the first page)."""
-    records: list[Record]
 
 
 def parent_pages(
@@ -49,10 +33,16 @@ def parent_pages(
     if synthetic is not None:
         yield ParentPage(None, synthetic)
         return
-    if parent.extractor == "customers":
-        from .extractors.people import people_pages
+    yield from listed_parents(ctx, parent, start)
 
-        yield from people_pages(ctx, start)
+
+def listed_parents(
+    ctx: ExtractContext, parent: ObjectSpec, start: str | None
+) -> Iterator[ParentPage]:
+    """The parents as the API lists them (an irregular parent's own ``parents`` hook)."""
+    source = hooks_of(parent.extractor).parents if parent.extractor is not None else None
+    if source is not None:
+        yield from source(ctx, start)
         return
     parent_ctx = replace(
         ctx,

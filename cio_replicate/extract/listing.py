@@ -1,144 +1,27 @@
-"""Pages -> records, per catalog object: listings, resume points (fan-outs over
-parents: :mod:`cio_replicate.children`).
+"""Pages -> records for an object without parent; the request pieces fan-outs share.
 
-Everything here speaks to the API through the client (never HTTP directly) and
-knows nothing of SQL. An extraction yields :class:`Batch` es; each batch is
-committed by the engine together with its ``resume`` position, so a killed
-run continues after the last committed batch. Resume positions are plain
-JSON values:
-
-- a listing: ``{"start": <next page token>, "window": [start_ts, end_ts]}``;
-- a fan-out over parents: see :mod:`cio_replicate.children`.
+A listing yields :class:`~cio_replicate.extract.context.Batch` es; each batch
+is committed by the engine together with its ``resume`` position, so a killed
+run continues after the last committed batch. Resume positions are plain JSON
+values; a listing's is ``{"start": <next page token>, "window": [start_ts,
+end_ts]}`` (a fan-out over parents: :mod:`cio_replicate.extract.fanout`).
 
 A resume token the API no longer accepts (400) restarts that listing from the
 beginning: records are written by key, so reading some twice is harmless,
 and nothing is skipped.
-
-Irregular objects (people, custom objects, segment memberships) are named
-functions in :mod:`cio_replicate.extractors`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any
 
-from .catalog import ObjectSpec
-from .errors import ApiError
-from .extractors.filters import Filters
-from .http import Page, render_path
-from .listings import ListingCache
-
-if TYPE_CHECKING:
-    from .extractors.people import PeopleFeed
-
-log = logging.getLogger("cio_replicate.extract")
-
-Record = dict[str, Any]
-Resume = Mapping[str, Any]
-T = TypeVar("T")
-R = TypeVar("R")
-
-EARLIEST = 1
-"""``start_ts`` of a first read: the message lists cover six months without one."""
-
-
-class Client(Protocol):
-    """The part of :class:`cio_replicate.http.CioClient` extraction uses."""
-
-    concurrency: int
-    """Requests the client runs at once (``fan_out`` threads, child streams)."""
-    stopping: threading.Event
-    """Set when the run is asked to stop: requests raise :class:`~cio_replicate.errors.Interrupted`."""
-
-    def app(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-    ) -> Any: ...
-
-    def paginate(
-        self,
-        method: str,
-        path: str,
-        *,
-        envelope: str | None,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        page_size: int | None = None,
-        limit_param: str = "limit",
-    ) -> Iterator[Page]: ...
-
-    def fan_out(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]: ...
-
-
-KnownKeys = Callable[[Sequence[tuple[Any, ...]]], set[tuple[Any, ...]]]
-"""Which of these keys the target table already holds (for "only new people")."""
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Records to commit together, and where to continue once they are committed."""
-
-    records: list[Record]
-    pages: int = 0
-    resume: Resume | None = None
-    done: bool = False
-    """True on the last batch of the object."""
-
-
-@dataclass(frozen=True)
-class ExtractContext:
-    client: Client
-    spec: ObjectSpec
-    floor: int | None
-    """Oldest cursor value still needed (watermark - lookback); None reads everything."""
-    until: int
-    """The run's start time (unix seconds): the end of a server-side time window."""
-    resume: Resume | None = None
-    filters: Filters = field(default_factory=Filters)
-    batch_size: int = 1000
-    known: KnownKeys | None = None
-    warn: Callable[[str], None] = log.warning
-    feed: PeopleFeed | None = None
-    """A people pass shared with another object of the run, or None."""
-    listings: ListingCache | None = None
-    """The run's small top-level listings, read once (parents of several objects)."""
-
-    def page_size(self, spec: ObjectSpec | None = None) -> int | None:
-        """Records per request: the object's maximum, at most one batch for objects
-        that commit per page (a full refresh commits once, so it asks for the most)."""
-        spec = spec or self.spec
-        if not spec.paginated or spec.page_size is None:
-            return None
-        if spec.mode == "full":
-            return spec.page_size
-        return max(1, min(spec.page_size, self.batch_size))
-
-
-Extractor = Callable[[ExtractContext], Iterator[Batch]]
-
-
-def extract(ctx: ExtractContext) -> Iterator[Batch]:
-    """The batches of one object, from its resume point to the end."""
-    if ctx.spec.extractor is not None:
-        from .extractors import get_extractor
-
-        return get_extractor(ctx.spec.extractor)(ctx)
-    if ctx.spec.parent is not None:
-        from .children import fan_out
-
-        return fan_out(ctx)
-    return listing(ctx)
-
+from ..catalog import ObjectSpec
+from ..errors import ApiError
+from ..http import Page, render_path
+from .context import EARLIEST, Batch, ExtractContext, Record
 
 # --- request pieces ---------------------------------------------------------
 
@@ -204,7 +87,7 @@ def pages(
     """``(token of this page, page)``; a resume token the API rejects restarts once.
 
     ``page_size`` defaults to :meth:`ExtractContext.page_size`. A top-level
-    listing without a time window is read once per run (:mod:`cio_replicate.listings`)."""
+    listing without a time window is read once per run (:mod:`cio_replicate.extract.cache`)."""
     size = page_size if page_size is not None else ctx.page_size(spec)
     plain = spec.parent is None and spec.extractor is None and spec.since_param is None
     if ctx.listings is not None and plain and not start and not spec.newest_first:
