@@ -31,9 +31,10 @@ from .. import migrate, state
 from ..catalog import ObjectSpec, resolve_selection
 from ..clock import system_clock
 from ..config import Settings
+from ..connect import open_client
 from ..extractors.filters import Filters, parse_filters
 from ..extractors.people import PeopleFeed, feed_pair
-from ..http import LogStats, open_client
+from ..http import LogStats
 from ..listings import ListingCache
 from ..load import Target
 from ..load.dberrors import error_message

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from cio_replicate.config import load_settings
+from cio_replicate.connect import open_client
 from cio_replicate.errors import UsageError
-from cio_replicate.http import open_client
 from cio_replicate.sandbox import Sandbox
 from cio_replicate.writeback.csvfiles import RejectsWriter, read_header, read_rows
 from cio_replicate.writeback.importer import MAX_COLUMNS, ImportJob, mapped_columns, run_import
