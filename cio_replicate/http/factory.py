@@ -91,26 +91,30 @@ def build_client(
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         follow_redirects=False,
     )
-    return CioClient(
-        http=http,
-        app=Endpoint(
-            "app", settings.app_api_url, settings.region, settings.app_api_url != app_default
-        ),
-        track=Endpoint(
-            "track",
-            settings.track_api_url,
-            settings.region,
-            settings.track_api_url != track_default,
-        ),
-        app_key=app_key,
-        track_auth=(site_id, track_key) if site_id and track_key else None,
-        limiters=limiters,
-        policy=RetryPolicy(max_total_wait=settings.max_retry_wait),
-        concurrency=concurrency,
-        wall_clock=clock or time.time,
-        sleep=sleep or time.sleep,
-        rng=rng,
-        served_by=served_by,
-        deadline=settings.timeout,
-        stop=stop,
-    )
+    try:
+        return CioClient(
+            http=http,
+            app=Endpoint(
+                "app", settings.app_api_url, settings.region, settings.app_api_url != app_default
+            ),
+            track=Endpoint(
+                "track",
+                settings.track_api_url,
+                settings.region,
+                settings.track_api_url != track_default,
+            ),
+            app_key=app_key,
+            track_auth=(site_id, track_key) if site_id and track_key else None,
+            limiters=limiters,
+            policy=RetryPolicy(max_total_wait=settings.max_retry_wait),
+            concurrency=concurrency,
+            wall_clock=clock or time.time,
+            sleep=sleep or time.sleep,
+            rng=rng,
+            served_by=served_by,
+            deadline=settings.timeout,
+            stop=stop,
+        )
+    except BaseException:  # e.g. a budget without a limiter: no pool left open
+        http.close()
+        raise
