@@ -104,6 +104,12 @@ def test_two_clients_share_a_budget_only_when_given_the_same_limiters(clock: Fak
     assert gap() == 0  # composed separately: each its own budget, no process-wide one
     shared = budget_limiters(settings, clock=clock, sleep=clock.sleep)
     assert gap(shared) == pytest.approx(1 / (10 * HEADROOM))  # one budget, on purpose
+    # on real time too: no process-wide budget that the latest client's rate would set
+    with (
+        open_client(settings, transport=FakeServer(lambda r, n: ok({})).transport()) as a,
+        open_client(settings, transport=FakeServer(lambda r, n: ok({})).transport()) as b,
+    ):
+        assert all(a.limiter(budget) is not b.limiter(budget) for budget in BUDGETS)
 
 
 def test_a_frozen_clock_without_a_fake_sleep_keeps_the_real_time_limiters() -> None:
