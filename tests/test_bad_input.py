@@ -12,8 +12,8 @@ import pytest
 
 from cio_replicate.cli import main
 from cio_replicate.config import load_settings
+from cio_replicate.connect import open_client
 from cio_replicate.errors import AuthError
-from cio_replicate.http import open_client
 
 PASSWORD = "pw-hunter2"
 # Nothing listens on port 1: the connection is refused at once.

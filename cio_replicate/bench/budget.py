@@ -14,8 +14,8 @@ from typing import Any
 
 from ..clock import system_clock
 from ..config import load_settings
+from ..connect import open_client
 from ..engine import RunOptions, replicate
-from ..http import open_client
 from ..load import Target
 from .e2e import services
 from .proc import Params, measure

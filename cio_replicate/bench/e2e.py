@@ -27,8 +27,9 @@ import httpx
 
 from ..clock import Clock
 from ..config import Settings, load_settings
+from ..connect import open_client
 from ..engine import Progress, RunOptions, Services, replicate
-from ..http import CioClient, open_client
+from ..http import CioClient
 from ..load import Target
 from ..sandbox import APP_API_KEY, RecordedRequest, Sandbox
 from .apimin import tally

@@ -11,13 +11,12 @@ from typing import Any
 import click
 
 from ..config import Settings
+from ..connect import open_client
 from ..errors import CioReplicateError
-from ..http import CioClient, open_client
+from ..http import CioClient
 from . import output
 from .context import announce
 from .options import load_cli_settings, settings_options
-
-IN_PROCESS = "sandbox (simulated, in-process)"
 
 
 @click.command("check")
@@ -51,7 +50,7 @@ def check(ctx: click.Context, /, **flags: object) -> None:
 
 def _base(client: CioClient, base_url: str) -> str:
     """The base URL requests go to, or the in-process sandbox (which has none)."""
-    return IN_PROCESS if client.sandbox is not None else base_url
+    return client.served_by or base_url
 
 
 def _check_app(client: CioClient, failures: list[CioReplicateError]) -> list[dict[str, Any]]:

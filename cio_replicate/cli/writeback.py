@@ -11,8 +11,8 @@ import click
 
 from ..catalog import get_object, resolve_selection
 from ..clock import system_clock
+from ..connect import open_client
 from ..errors import PartialFailure, UsageError
-from ..http import open_client
 from ..source import guard_target
 from ..writeback import importer, procedures, tables
 from ..writeback.csvfiles import RejectsWriter, default_rejects_path, read_header, read_rows

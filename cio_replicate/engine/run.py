@@ -31,8 +31,9 @@ from .. import migrate, state
 from ..catalog import ObjectSpec, resolve_selection
 from ..clock import system_clock
 from ..config import Settings
+from ..connect import open_client
 from ..extract import Feed, Filters, ListingCache, parse_filters
-from ..http import LogStats, open_client
+from ..http import LogStats
 from ..load import Target
 from ..load.dberrors import error_message
 from .crash import CrashPoints

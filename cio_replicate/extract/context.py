@@ -47,6 +47,7 @@ class Client(Protocol):
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> Any: ...
 
     def paginate(

@@ -71,6 +71,7 @@ def fetch_attributes(ctx: ExtractContext, cio_ids: Sequence[str]) -> list[dict[s
         "/v1/customers/attributes",
         params={"id_type": "cio_id"},
         json={"ids": list(cio_ids)},
+        idempotent=True,  # a read sent as POST: safe to resend
     )
     people = body.get("customers") if isinstance(body, dict) else None
     return [p for p in people or [] if isinstance(p, dict)]

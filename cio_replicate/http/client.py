@@ -1,80 +1,44 @@
-"""The Customer.io client: regions, auth, rate limits, retries, pagination, fan-out.
+"""The Customer.io client: auth, rate limits, retries, pagination, fan-out.
 
 Synchronous httpx with a bounded thread pool (``fan_out``) so that the App
 API's 10 requests/second are actually used while each request takes 200-300 ms.
-The transport is the one seam for I/O: tests pass the sandbox's MockTransport.
+The transport is the one seam for I/O (tests pass a MockTransport). The client
+builds nothing it talks to: the transport, the credentials and one rate limiter
+per budget are given (:func:`cio_replicate.connect.open_client` composes them),
+and it knows no catalog: a caller sending a read as POST says so
+(``idempotent=True``).
 """
 
 from __future__ import annotations
 
 import contextvars
 import random
-import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
+from typing import Any, TypeVar
 
 import httpx
 
 from .. import __version__
-from ..errors import (
-    ApiError,
-    ConfigError,
-    ConnectionFailedError,
-    Interrupted,
-    RetryExhaustedError,
-)
-from ..logs import redact
+from ..errors import ApiError, ConfigError, Interrupted
+from .attempt import Attempt, failed, gave_up, judge
 from .deadline import send_within
 from .pagination import Check, Page, envelope_problem, paginate
-from .ratelimit import Clock, LimiterRegistry, RateLimiter, Sleep, pause
+from .paths import BUDGETS, budget_for
+from .ratelimit import Clock, RateLimiter, Sleep, pause
 from .requestlog import Api, LogEntry, RequestLog
-from .responses import Endpoint, api_detail, error_for
-from .retry import RetryPolicy, classify, parse_retry_after
-
-if TYPE_CHECKING:
-    from ..sandbox import Sandbox
+from .responses import Endpoint
+from .retry import RetryPolicy
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 USER_AGENT = f"cio-replicate/{__version__}"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-READ_POSTS = frozenset({"/v1/customers", "/v1/customers/attributes", "/v1/objects"})
-"""App API searches sent as POST (reference §4.1, §4.15): reads, so always safe to resend."""
-BROADCAST_TRIGGER_RATE = 0.1
-"""POST /v1/campaigns/{id}/triggers: 1 request every 10 seconds (reference §2.1)."""
-_TRIGGER = re.compile(r"^/v1/campaigns/[^/]+/triggers$")
-
-
-def segment(value: object) -> str:
-    """One percent-encoded path segment (``@`` -> ``%40``, ``/`` -> ``%2F``)."""
-    return quote(str(value), safe="")
-
-
-def render_path(template: str, values: Mapping[str, object]) -> str:
-    """``/v1/campaigns/{campaign_id}/actions`` with each value percent-encoded."""
-    try:
-        return template.format_map({k: segment(v) for k, v in values.items()})
-    except KeyError as exc:
-        raise ApiError(f"no value for {{{exc.args[0]}}} in path {template}") from None
-
-
-def budget_for(api: Api, method: str, path: str) -> str:
-    """The rate-limit budget a request draws from."""
-    if api == "track":
-        return "track"
-    if path.startswith("/v1/send/"):
-        return "transactional"
-    if method.upper() == "POST" and _TRIGGER.match(path):
-        return "broadcast_trigger"
-    return "app"
 
 
 class CioClient:
@@ -88,14 +52,13 @@ class CioClient:
         track: Endpoint,
         app_key: str,
         track_auth: tuple[str, str] | None,
-        rates: Mapping[str, float],
-        limiters: LimiterRegistry,
+        limiters: Mapping[str, RateLimiter],
         policy: RetryPolicy,
         concurrency: int,
         wall_clock: Clock = time.time,
         sleep: Sleep = time.sleep,
         rng: random.Random | None = None,
-        sandbox: Sandbox | None = None,
+        served_by: str | None = None,
         deadline: float | None = None,
         stop: threading.Event | None = None,
     ) -> None:
@@ -104,16 +67,19 @@ class CioClient:
         self.track_endpoint = track
         self._app_headers = {"Authorization": f"Bearer {app_key}"}
         self._track_auth = httpx.BasicAuth(*track_auth) if track_auth else None
-        self._rates = dict(rates)
-        self._limiters = limiters
+        missing = [budget for budget in BUDGETS if budget not in limiters]
+        if missing:
+            raise ValueError(f"no rate limiter for the budget(s) {', '.join(missing)}")
+        self._limiters = dict(limiters)
         self.policy = policy
         self.concurrency = concurrency
         self._wall_clock = wall_clock
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.log = RequestLog()
-        self.sandbox = sandbox
-        """The in-process sandbox when source is "sandbox" (else None)."""
+        self.served_by = served_by
+        """Who answers when no network host does (the built-in sandbox in-process:
+        "sandbox (simulated, in-process)"); None: the endpoints' base URLs."""
         self.deadline = deadline
         """Seconds a whole request (to the body's last byte) may take; None: no bound."""
         self._source_offset: float | None = None
@@ -225,8 +191,9 @@ class CioClient:
                     future.cancel()
 
     def limiter(self, budget: str) -> RateLimiter:
-        """The rate limiter of one budget (``app``, ``track``, ``send``, ...) at its rate."""
-        return self._limiters.get(budget, self._rates[budget])
+        """The rate limiter of one budget (``app``, ``track``, ``transactional``, ...):
+        the one given, shared with whoever was given it too."""
+        return self._limiters[budget]
 
     def request(
         self,
@@ -241,8 +208,9 @@ class CioClient:
     ) -> Any:
         """Send with rate limiting and retries; map errors. Returns the parsed body.
 
-        ``idempotent`` (default: GET, HEAD, PUT, DELETE and the App API's search
-        POSTs in READ_POSTS) allows retrying after a timeout, 5xx or bad body.
+        ``idempotent`` (default: GET, HEAD, PUT and DELETE; the caller passes True
+        for a read sent as POST, such as the App API's searches) allows retrying
+        after a timeout, 5xx or bad body.
         ``check`` judges a parsed 2xx body: a problem it names (a malformed
         listing page) is retried like a truncated body.
         Otherwise (other POSTs: sends, events, triggers, creates) only failures
@@ -258,7 +226,7 @@ class CioClient:
             )
         method = method.upper()
         if idempotent is None:
-            idempotent = method in IDEMPOTENT_METHODS or (api == "app" and path in READ_POSTS)
+            idempotent = method in IDEMPOTENT_METHODS
         limiter = self.limiter(budget_for(api, method, path))
         waited = 0.0
         attempt = 0
@@ -288,7 +256,7 @@ class CioClient:
                 attempt, waited, result.retry_after, self._rng, connect_failure=result.unreachable
             )
             if wait is None:
-                raise self._gave_up(endpoint, method, path, attempt, waited, result)
+                raise gave_up(endpoint, method, path, attempt, waited, result, self.policy)
             if result.status == 429:
                 limiter.hold(wait)
             pause(self._sleep, wait, self.stopping)
@@ -304,7 +272,7 @@ class CioClient:
         json: Any,
         attempt: int,
         check: Check | None = None,
-    ) -> _Attempt:
+    ) -> Attempt:
         """One HTTP exchange, logged. Raises the final (non-retryable) errors."""
         api = endpoint.api
         started = self._wall_clock()
@@ -319,14 +287,12 @@ class CioClient:
             )
             auth = self._track_auth if api == "track" else None
             response = send_within(self._http, request, self.deadline, auth)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            result = _Attempt(problem=_describe(exc), unreachable=True)
-        except httpx.TransportError as exc:  # read timeouts, truncated bodies, ...
-            result = _Attempt(problem=_describe(exc))
+        except httpx.TransportError as exc:  # refused, read timeouts, truncated bodies, ...
+            result = failed(exc)
         else:
             self._observe_date(response.headers.get("date"))
             try:
-                result = self._judge(response, endpoint, method, path, check)
+                result = judge(response, endpoint, method, path, self._wall_clock, check)
             finally:
                 # httpx links Response <-> stream in a reference cycle, so each body
                 # (2.7 MB for a 30,000-row membership page) would live until the next
@@ -368,99 +334,3 @@ class CioClient:
         before any answer carried one."""
         offset = self._source_offset
         return None if offset is None else self._wall_clock() + offset
-
-    def _judge(
-        self,
-        response: httpx.Response,
-        endpoint: Endpoint,
-        method: str,
-        path: str,
-        check: Check | None = None,
-    ) -> _Attempt:
-        status = response.status_code
-        outcome = classify(status)
-        if outcome == "ok":
-            valid, body = _parse(response, method)
-            if not valid:
-                return _Attempt(status=status, problem="truncated or invalid JSON body")
-            malformed = check(body) if check is not None else None
-            if malformed:
-                return _Attempt(status=status, problem=f"malformed response: {malformed}")
-            return _Attempt(status=status, body=body)
-        if outcome == "retry":
-            detail = api_detail(response)
-            header = response.headers.get("retry-after")
-            return _Attempt(
-                status=status,
-                problem=f"HTTP {status}" + (f": {detail}" if detail else ""),
-                retry_after=parse_retry_after(header, self._wall_clock()),
-            )
-        return _Attempt(status=status, final=error_for(response, endpoint, method, path))
-
-    def _gave_up(
-        self,
-        endpoint: Endpoint,
-        method: str,
-        path: str,
-        attempts: int,
-        waited: float,
-        last: _Attempt,
-    ) -> ApiError:
-        if last.unreachable:
-            if endpoint.overridden:
-                advice = f"is a server running there? Else fix {endpoint.url_setting}"
-            else:
-                advice = (
-                    f"check the network and {endpoint.region_hint()}, or set "
-                    f"{endpoint.url_setting} to a reachable base URL"
-                )
-            return ConnectionFailedError(
-                f"cannot reach the {endpoint.label} at {endpoint.base_url} ({last.problem}; "
-                f"{attempts} attempts): {advice}.",
-                method=method,
-                path=path,
-            )
-        return RetryExhaustedError(
-            f"{endpoint.label}: {method} {path} still failing after {attempts} attempts and "
-            f"{waited:.1f}s of waiting (last: {last.problem}). Giving up: the bound is "
-            f"{self.policy.max_total_wait:g}s of waiting (max_retry_wait) and "
-            f"{self.policy.max_attempts} attempts; try again later or raise max_retry_wait.",
-            status=last.status,
-            method=method,
-            path=path,
-        )
-
-
-@dataclass(frozen=True)
-class _Attempt:
-    """The outcome of one HTTP exchange."""
-
-    status: int | None = None
-    body: Any = None
-    problem: str = ""
-    """Why a retry is needed; empty on success."""
-    unreachable: bool = False
-    """The connection failed: the request never reached the server."""
-    retry_after: float | None = None
-    final: ApiError | None = None
-    """A non-retryable error to raise (401/403/404/other 4xx)."""
-
-    @property
-    def unprocessed(self) -> bool:
-        """The server surely did not act on the request, so even a POST may be resent."""
-        return self.unreachable or self.status in (408, 429)
-
-
-def _describe(exc: httpx.HTTPError) -> str:
-    text = str(exc).strip()
-    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
-
-
-def _parse(response: httpx.Response, method: str) -> tuple[bool, Any]:
-    """(valid, body). An empty body is fine except for a GET, which must return JSON."""
-    if response.status_code == 204 or (not response.content and method != "GET"):
-        return True, None
-    try:
-        return True, response.json()
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
-        return False, None

@@ -1,5 +1,7 @@
-"""``open_client(settings)``: a :class:`CioClient` for the settings (regions, limits, the
-sandbox in-process when source is "sandbox")."""
+"""``build_client(settings, limiters=...)``: a :class:`CioClient` for the settings
+(regions, timeouts, connections, retries) over a given transport, credentials and
+rate limiters. What the client talks to is composed elsewhere
+(:mod:`cio_replicate.connect`): this module knows no sandbox and no catalog."""
 
 from __future__ import annotations
 
@@ -7,53 +9,69 @@ import base64
 import random
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import httpx
 
 from ..config import REGION_URLS, Settings
 from ..errors import ConfigError
 from ..logs import register_secret
-from .client import BROADCAST_TRIGGER_RATE, USER_AGENT, CioClient
-from .ratelimit import LIMITERS, Clock, LimiterRegistry, Sleep
+from .client import USER_AGENT, CioClient
+from .paths import BROADCAST_TRIGGER_RATE
+from .ratelimit import Clock, RateLimiter, Sleep
 from .responses import Endpoint
 from .retry import RetryPolicy
 
-if TYPE_CHECKING:
-    from ..sandbox import Sandbox
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """Keys used where the settings have none (the built-in sandbox's). No repr: secrets."""
+
+    app_key: str | None = None
+    track_key: str | None = None
+    site_id: str | None = None
 
 
-def open_client(
+def budget_limiters(
+    settings: Settings, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
+) -> dict[str, RateLimiter]:
+    """One new limiter per budget at the settings' rates: give the same ones to every
+    client that must share a budget."""
+    rates = {
+        "app": settings.rate_limit,
+        "track": settings.track_rate_limit,
+        "transactional": settings.transactional_rate_limit,
+        "broadcast_trigger": BROADCAST_TRIGGER_RATE,
+    }
+    return {
+        name: RateLimiter(rate, name=name, clock=clock, sleep=sleep) for name, rate in rates.items()
+    }
+
+
+def build_client(
     settings: Settings,
     *,
+    limiters: Mapping[str, RateLimiter],
     transport: httpx.BaseTransport | None = None,
+    fallback: Credentials | None = None,
+    served_by: str | None = None,
     clock: Clock | None = None,
     sleep: Sleep | None = None,
     rng: random.Random | None = None,
     stop: threading.Event | None = None,
 ) -> CioClient:
-    """A client for ``settings``; setting ``stop`` stops its requests (:attr:`CioClient.stopping`).
+    """A client for ``settings`` drawing on ``limiters`` (one per budget).
 
-    Source "sandbox" without a transport runs the built-in sandbox in-process.
-    ``clock`` (unix seconds) dates log entries and Retry-After HTTP dates. An
-    injected ``sleep`` (which must advance ``clock``) also gives the client its
-    own rate limiters on that clock, so tests never wait nor share the
-    process-wide budgets; with a clock alone the limiters stay on real time.
+    ``transport`` None: the network. ``fallback`` fills keys the settings lack.
+    ``clock`` (unix seconds) dates log entries and Retry-After HTTP dates;
+    ``sleep`` is the retry backoff's; setting ``stop`` stops its requests
+    (:attr:`CioClient.stopping`).
     """
-    app_key = settings.app_api_key.reveal() if settings.app_api_key else None
-    track_key = settings.track_api_key.reveal() if settings.track_api_key else None
-    site_id = settings.site_id
-    sandbox: Sandbox | None = None
-    if settings.source == "sandbox":
-        from .. import sandbox as sandbox_pkg  # lazily: only this source needs it
-
-        if transport is None:
-            sandbox = sandbox_pkg.Sandbox(
-                scale=settings.sandbox_scale, seed=settings.sandbox_seed, region=settings.region
-            )
-            transport = sandbox.transport()
-        app_key = app_key or sandbox_pkg.APP_API_KEY
-        track_key, site_id = track_key or sandbox_pkg.TRACK_API_KEY, site_id or sandbox_pkg.SITE_ID
+    spare = fallback or Credentials()
+    app_key = settings.app_api_key.reveal() if settings.app_api_key else spare.app_key
+    track_key = settings.track_api_key.reveal() if settings.track_api_key else spare.track_key
+    site_id = settings.site_id or spare.site_id
     if app_key is None:
         raise ConfigError("no App API key configured: set CIO_APP_API_KEY", key="app_api_key")
     for secret in (app_key, track_key):
@@ -61,9 +79,6 @@ def open_client(
     if site_id and track_key:  # the Basic credentials as they travel (an echo must not show them)
         register_secret(base64.b64encode(f"{site_id}:{track_key}".encode()).decode("ascii"))
 
-    limiters = LIMITERS
-    if sleep is not None:  # a fake sleep must advance the clock the limiter reads
-        limiters = LimiterRegistry(clock=clock or time.monotonic, sleep=sleep)
     app_default, track_default = REGION_URLS[settings.region]
     concurrency = settings.concurrency
     # The engine runs up to `concurrency` objects at once, each fanning out on up
@@ -76,32 +91,30 @@ def open_client(
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         follow_redirects=False,
     )
-    return CioClient(
-        http=http,
-        app=Endpoint(
-            "app", settings.app_api_url, settings.region, settings.app_api_url != app_default
-        ),
-        track=Endpoint(
-            "track",
-            settings.track_api_url,
-            settings.region,
-            settings.track_api_url != track_default,
-        ),
-        app_key=app_key,
-        track_auth=(site_id, track_key) if site_id and track_key else None,
-        rates={
-            "app": settings.rate_limit,
-            "track": settings.track_rate_limit,
-            "transactional": settings.transactional_rate_limit,
-            "broadcast_trigger": BROADCAST_TRIGGER_RATE,
-        },
-        limiters=limiters,
-        policy=RetryPolicy(max_total_wait=settings.max_retry_wait),
-        concurrency=concurrency,
-        wall_clock=clock or time.time,
-        sleep=sleep or time.sleep,
-        rng=rng,
-        sandbox=sandbox,
-        deadline=settings.timeout,
-        stop=stop,
-    )
+    try:
+        return CioClient(
+            http=http,
+            app=Endpoint(
+                "app", settings.app_api_url, settings.region, settings.app_api_url != app_default
+            ),
+            track=Endpoint(
+                "track",
+                settings.track_api_url,
+                settings.region,
+                settings.track_api_url != track_default,
+            ),
+            app_key=app_key,
+            track_auth=(site_id, track_key) if site_id and track_key else None,
+            limiters=limiters,
+            policy=RetryPolicy(max_total_wait=settings.max_retry_wait),
+            concurrency=concurrency,
+            wall_clock=clock or time.time,
+            sleep=sleep or time.sleep,
+            rng=rng,
+            served_by=served_by,
+            deadline=settings.timeout,
+            stop=stop,
+        )
+    except BaseException:  # e.g. a budget without a limiter: no pool left open
+        http.close()
+        raise

@@ -1,10 +1,14 @@
-"""Client-side rate limiting: smooth spacing per named budget, shared by the process.
+"""Client-side rate limiting: smooth spacing per named budget.
 
 Customer.io's 429s carry little information, so the best policy is never to
 cause one. Each budget hands out start slots spaced ``1 / rate`` apart (no
 bursts: an idle limiter does not bank credit), with a small headroom so that
 network jitter cannot squeeze one extra request into a server-side second.
 A 429 received anyway holds the whole budget for its Retry-After.
+
+There is no process-wide registry: whoever composes a client makes one limiter
+per budget and gives it to the client; clients share a budget only when given
+the same limiter (on purpose).
 """
 
 from __future__ import annotations
@@ -81,28 +85,3 @@ class RateLimiter:
         """Push every later start at least ``seconds`` into the future (after a 429)."""
         with self._lock:
             self._next_free = max(self._next_free, self._clock() + seconds)
-
-
-class LimiterRegistry:
-    """Named budgets ("app", "track", "transactional"): one limiter per name."""
-
-    def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._limiters: dict[str, RateLimiter] = {}
-
-    def get(self, name: str, rate: float) -> RateLimiter:
-        """The limiter for ``name``, created on first use; the latest rate wins."""
-        with self._lock:
-            limiter = self._limiters.get(name)
-            if limiter is None:
-                limiter = RateLimiter(rate, name=name, clock=self._clock, sleep=self._sleep)
-                self._limiters[name] = limiter
-            elif limiter.rate != rate:
-                limiter.set_rate(rate)
-            return limiter
-
-
-LIMITERS = LimiterRegistry()
-"""The process-wide budgets shared by every client that runs on the real clock."""

@@ -114,7 +114,11 @@ class PeopleWriter:
             if value is not None
         ]
         body = self._client.app(
-            "POST", "/v1/customers", params={"limit": 100}, json={"filter": {"or": tests}}
+            "POST",
+            "/v1/customers",
+            params={"limit": 100},
+            json={"filter": {"or": tests}},
+            idempotent=True,  # a search: safe to resend
         )
         found = body.get("identifiers") if isinstance(body, dict) else None
         return [q for q in found or [] if isinstance(q, dict) and q.get("cio_id")]

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import pytest
 
 from cio_replicate.config import load_settings
+from cio_replicate.connect import open_client
 from cio_replicate.engine import Progress, RunOptions, RunReport, Services, replicate
-from cio_replicate.http import CioClient, open_client
+from cio_replicate.http import CioClient
 from cio_replicate.load import Target
 from cio_replicate.sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Sandbox
 from cio_replicate.sandbox.server import serve

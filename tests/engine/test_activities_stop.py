@@ -13,8 +13,8 @@ import pytest
 
 from cio_replicate.catalog import CATALOG, check_catalog, get_object
 from cio_replicate.config import load_settings
+from cio_replicate.connect import open_client
 from cio_replicate.extract import ExtractContext, extract
-from cio_replicate.http import open_client
 from cio_replicate.load import Target
 from cio_replicate.sandbox import Sandbox
 

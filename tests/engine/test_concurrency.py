@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from cio_replicate import state
 from cio_replicate.config import load_settings
-from cio_replicate.http import open_client
+from cio_replicate.connect import open_client
 from cio_replicate.load import Target
 from cio_replicate.sandbox import Sandbox
 

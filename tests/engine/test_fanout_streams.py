@@ -21,10 +21,11 @@ import pytest
 
 from cio_replicate.catalog import get_object
 from cio_replicate.config import load_settings
+from cio_replicate.connect import open_client
 from cio_replicate.errors import ApiError
 from cio_replicate.extract import EARLIEST, Batch, ExtractContext, extract, key_of
 from cio_replicate.extract.filters import parse_filters
-from cio_replicate.http import CioClient, open_client
+from cio_replicate.http import CioClient
 from cio_replicate.load import Target
 from cio_replicate.sandbox import Sandbox
 

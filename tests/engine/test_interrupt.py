@@ -27,8 +27,9 @@ import sqlalchemy as sa
 from cio_replicate import state
 from cio_replicate.catalog import CATALOG
 from cio_replicate.config import load_settings
+from cio_replicate.connect import open_client
 from cio_replicate.errors import Interrupted
-from cio_replicate.http import RateLimiter, open_client
+from cio_replicate.http import RateLimiter
 from cio_replicate.sandbox import Sandbox
 from cio_replicate.sandbox.faults import Faults
 from cio_replicate.sandbox.server import serve

@@ -21,8 +21,9 @@ import pytest
 import sqlalchemy as sa
 
 from cio_replicate.config import load_settings
+from cio_replicate.connect import open_client
 from cio_replicate.engine import Progress, RunOptions, RunReport, Services, replicate
-from cio_replicate.http import CioClient, open_client
+from cio_replicate.http import CioClient
 from cio_replicate.load import Target
 from cio_replicate.sandbox import Sandbox
 

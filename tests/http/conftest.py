@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from cio_replicate.config import Settings, load_settings
-from cio_replicate.http import CioClient, open_client
+from cio_replicate.connect import open_client
+from cio_replicate.http import CioClient
 
 APP_KEY = "app-key-SECRET-1234567890"
 TRACK_KEY = "track-key-SECRET-0987654321"

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from cio_replicate.config import load_settings
+from cio_replicate.connect import open_client
 from cio_replicate.errors import RetryExhaustedError
-from cio_replicate.http import CioClient, open_client
+from cio_replicate.http import CioClient
 from cio_replicate.sandbox import APP_API_KEY, Faults, Sandbox
 from cio_replicate.sandbox.server import serve
 

@@ -8,7 +8,7 @@ import weakref
 import httpx
 
 from cio_replicate.config import load_settings
-from cio_replicate.http import open_client
+from cio_replicate.connect import open_client
 from cio_replicate.sandbox import APP_API_KEY, Sandbox
 
 

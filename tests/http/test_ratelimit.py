@@ -7,11 +7,12 @@ import threading
 import pytest
 
 from cio_replicate.config import load_settings
-from cio_replicate.http import LIMITERS, LimiterRegistry, RateLimiter, open_client
+from cio_replicate.connect import open_client
+from cio_replicate.http import BUDGETS, RateLimiter, budget_limiters, build_client
 from cio_replicate.http.ratelimit import HEADROOM
 from cio_replicate.sandbox import Sandbox
 
-from .conftest import FakeClock
+from .conftest import FakeClock, FakeServer, customerio_settings, ok
 
 
 def starts(limiter: RateLimiter, clock: FakeClock, n: int) -> list[float]:
@@ -74,15 +75,41 @@ def test_rate_must_be_positive() -> None:
         RateLimiter(0)
 
 
-def test_registry_shares_one_limiter_per_budget_and_takes_the_latest_rate(
-    clock: FakeClock,
-) -> None:
-    registry = LimiterRegistry(clock=clock, sleep=clock.sleep)
-    app = registry.get("app", 10)
-    assert registry.get("app", 10) is app
-    assert registry.get("track", 30) is not app
-    assert registry.get("app", 5) is app and app.rate == 5
-    assert LIMITERS.get("app", 10) is LIMITERS.get("app", 10)
+def test_one_limiter_per_budget_at_the_settings_rates(clock: FakeClock) -> None:
+    settings = customerio_settings(rate_limit=5, track_rate_limit=30)
+    limiters = budget_limiters(settings, clock=clock, sleep=clock.sleep)
+    assert sorted(limiters) == sorted(BUDGETS)
+    assert limiters["app"].rate == 5 and limiters["track"].rate == 30
+    assert len({id(limiter) for limiter in limiters.values()}) == len(BUDGETS)
+    with pytest.raises(ValueError, match="transactional"):
+        build_client(settings, limiters={"app": limiters["app"], "track": limiters["track"]})
+
+
+def test_two_clients_share_a_budget_only_when_given_the_same_limiters(clock: FakeClock) -> None:
+    settings = customerio_settings(rate_limit=10)
+
+    def gap(limiters: dict[str, RateLimiter] | None = None) -> float:
+        """Seconds between the requests of two clients sending one each."""
+        server = FakeServer(lambda r, n: ok({}), clock)
+        first, second = (
+            open_client(settings, transport=server.transport(), limiters=limiters,
+                        clock=clock, sleep=clock.sleep)
+            for _ in range(2)
+        )  # fmt: skip
+        with first, second:
+            first.app("GET", "/v1/workspaces")
+            second.app("GET", "/v1/workspaces")
+        return server.times[1] - server.times[0]
+
+    assert gap() == 0  # composed separately: each its own budget, no process-wide one
+    shared = budget_limiters(settings, clock=clock, sleep=clock.sleep)
+    assert gap(shared) == pytest.approx(1 / (10 * HEADROOM))  # one budget, on purpose
+    # on real time too: no process-wide budget that the latest client's rate would set
+    with (
+        open_client(settings, transport=FakeServer(lambda r, n: ok({})).transport()) as a,
+        open_client(settings, transport=FakeServer(lambda r, n: ok({})).transport()) as b,
+    ):
+        assert all(a.limiter(budget) is not b.limiter(budget) for budget in BUDGETS)
 
 
 def test_a_frozen_clock_without_a_fake_sleep_keeps_the_real_time_limiters() -> None:
@@ -93,5 +120,6 @@ def test_a_frozen_clock_without_a_fake_sleep_keeps_the_real_time_limiters() -> N
     with open_client(settings, transport=sandbox.transport(), clock=frozen) as client:
         for _ in range(30):  # on the frozen clock these would wait 0.01 s, 0.02 s, ... 0.3 s
             client.app("GET", "/v1/workspaces")
-        # the process-wide limiters on real time, not a registry on the frozen clock
-        assert client.limiter("app") is LIMITERS.get("app", 100)
+        # limiters on real time wait at most one interval each; on the frozen clock the
+        # waits would add up to 0 + 1 + ... + 29 = 435 intervals
+        assert client.log.snapshot().wait_seconds <= 31 * client.limiter("app").interval

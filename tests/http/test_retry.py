@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from cio_replicate.clock import from_unix
+from cio_replicate.connect import open_client
 from cio_replicate.errors import ApiError, ConnectionFailedError, RetryExhaustedError
-from cio_replicate.http import CioClient, RetryPolicy, classify, open_client, parse_retry_after
+from cio_replicate.http import CioClient, RetryPolicy, classify, parse_retry_after
 
 from .conftest import FakeClock, FakeServer, customerio_settings, ok
 
@@ -215,12 +216,15 @@ def test_a_post_that_was_surely_not_processed_is_retried(
     assert len(server.requests) == 3
 
 
-def test_search_posts_and_posts_marked_idempotent_are_retried(
+def test_posts_marked_idempotent_are_retried_and_the_client_knows_no_search_paths(
     make_client: MakeClient, clock: FakeClock
 ) -> None:
     server = FakeServer(lambda r, n: httpx.Response(503) if n % 2 else ok({"ids": []}), clock)
     client = make_client(server)
-    for path in ("/v1/customers", "/v1/customers/attributes", "/v1/objects"):
-        assert client.app("POST", path, json={}) == {"ids": []}
-    assert client.app("POST", "/v1/segments", json={}, idempotent=True) == {"ids": []}
+    for path in ("/v1/customers", "/v1/customers/attributes", "/v1/objects", "/v1/segments"):
+        assert client.app("POST", path, json={}, idempotent=True) == {"ids": []}
     assert len(server.requests) == 8
+    # the caller says which POSTs are reads: unmarked, even a search is sent once
+    with pytest.raises(ApiError, match="not retried"):
+        client.app("POST", "/v1/customers", json={})
+    assert len(server.requests) == 9

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from cio_replicate.config import load_settings
-from cio_replicate.http import CioClient, open_client
+from cio_replicate.connect import open_client
+from cio_replicate.http import CioClient
 from cio_replicate.sandbox import Faults, Sandbox
 
 from .conftest import FakeClock

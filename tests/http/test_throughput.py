@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from cio_replicate.config import load_settings
-from cio_replicate.http import open_client
+from cio_replicate.connect import open_client
 from cio_replicate.sandbox import APP_API_KEY, Faults, Sandbox
 from cio_replicate.sandbox.server import serve
 

@@ -12,7 +12,8 @@ import pytest
 
 from cio_replicate.cli import main
 from cio_replicate.config import load_settings
-from cio_replicate.http import CioClient, open_client
+from cio_replicate.connect import open_client
+from cio_replicate.http import CioClient
 from cio_replicate.sandbox import (
     APP_API_KEY,
     SITE_ID,

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from cio_replicate.config import load_settings
+from cio_replicate.connect import open_client
 from cio_replicate.errors import UsageError
-from cio_replicate.http import open_client
 from cio_replicate.sandbox import Sandbox
 from cio_replicate.writeback.csvfiles import RejectsWriter, read_header, read_rows
 from cio_replicate.writeback.importer import MAX_COLUMNS, ImportJob, mapped_columns, run_import
@@ -305,3 +305,23 @@ def test_wide_headers_are_linear_and_limited(cli: Cli, sandbox: Sandbox, tmp_pat
     with pytest.raises(UsageError, match=r"not in the input: nmae; did you mean 'name'\?"):
         mapped_columns(["id", "name"], {"nmae": "x"})
     assert writes(sandbox) == []
+
+
+def test_the_people_lookup_is_a_read_retried_after_a_server_error(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The lookup before each Customers write is a search sent as POST: its caller marks
+    it a read, so a 503 does not fail the row (the client knows no search paths)."""
+    lookups = {"n": 0}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/v1/customers":
+            lookups["n"] += 1
+            if lookups["n"] == 1:
+                return httpx.Response(503, json={"errors": [{"detail": "try again"}]})
+        return sandbox.handle(request)
+
+    path = write_csv(tmp_path / "in.csv", ["id", "email"], [["r1", "r1@x.io"]])
+    _run(path, "Customers", httpx.MockTransport(handle))
+    assert lookups["n"] == 2
+    assert [p.id for p in sandbox.workspace.people.iter_from(0)].count("r1") == 1
