@@ -121,9 +121,9 @@ class SqlWriter:
         self.dialect = dialect
         self._preparer = sa_dialect.identifier_preparer
         # The driver gets tuples: compile for its positional paramstyle.
-        self._compiler = (
-            sa_dialect if sa_dialect.positional else type(sa_dialect)(paramstyle="format")
-        )
+        self._compiler = sa_dialect
+        if not sa_dialect.positional:  # e.g. psycopg's and PyMySQL's pyformat
+            self._compiler = type(sa_dialect)(paramstyle="format")  # type: ignore[call-arg]
         self._compiled: dict[tuple[Shape, bool], str] = {}
 
     # --- SQL --------------------------------------------------------------------
