@@ -75,6 +75,9 @@ class Dialect:
     """How the swap bounds its wait for a lock: not at all (SQLite), ``SET LOCAL
     lock_timeout`` in ms (PostgreSQL), ``SET SESSION lock_wait_timeout`` in whole
     seconds, restored after (MySQL)."""
+    object_lock: Literal["advisory", "get_lock", "row"] = "row"
+    """How a run locks an object (cio_replicate.locks): a session advisory lock
+    (PostgreSQL), GET_LOCK (MySQL), or a row in ``_cio_locks`` (SQLite)."""
     single_writer: bool = False  # one write transaction at a time (SQLite): queue in-process
     connect_sql: tuple[str, ...] = ()  # run on every new connection
     explicit_begin: bool = False  # the driver's BEGIN handling is replaced (pysqlite)
@@ -126,6 +129,7 @@ POSTGRESQL = Dialect(
     widen="alter_using",
     rename_pk=True,
     lock_timeout="local_ms",
+    object_lock="advisory",
     engine_options=(("pool_pre_ping", True),),
 )
 
@@ -147,6 +151,7 @@ MYSQL = Dialect(
     reflects_bool_as_int=True,
     swap="rename_table",
     lock_timeout="session_s",
+    object_lock="get_lock",
     # Strict: a value that does not fit is an error, never silently cut.
     connect_sql=(
         "SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', "

@@ -125,6 +125,7 @@ class SqlWriter:
         if not sa_dialect.positional:  # e.g. psycopg's and PyMySQL's pyformat
             self._compiler = type(sa_dialect)(paramstyle="format")  # type: ignore[call-arg]
         self._compiled: dict[tuple[Shape, bool], str] = {}
+        self._merges: dict[tuple[Shape, bool], sa.Select[int, int]] = {}
 
     # --- SQL --------------------------------------------------------------------
 
@@ -187,6 +188,20 @@ class SqlWriter:
                 self._compiled.clear()
             self._compiled[(shape, update)] = sql
         return sql
+
+    def _merge(self, shape: Shape, stage: str, *, update: bool) -> sa.Select[int, int]:
+        """The stage into the table, counting inserts and updates (built once per shape:
+        building it costs more than SQLAlchemy's cached compilation)."""
+        merge = self._merges.get((shape, update))
+        if merge is None:
+            staged = table_of(stage, shape.names)
+            upsert = self._upsert(shape, sa.select(*staged.c), update=update)
+            m = upsert.returning((sa.column("xmax") == 0).label("ins")).cte("m")
+            merge = sa.select(sa.func.count().filter(m.c.ins), sa.func.count().filter(~m.c.ins))
+            if len(self._merges) >= MAX_COMPILED:
+                self._merges.clear()
+            self._merges[(shape, update)] = merge
+        return merge
 
     # --- rows -------------------------------------------------------------------
 
@@ -281,11 +296,7 @@ class SqlWriter:
             copy.set_types([_COPY_TYPES[logical] for _, logical in shape.columns])
             for values in data:
                 copy.write_row(values)
-        staged = table_of(stage, shape.names)
-        merge = self._upsert(shape, sa.select(*staged.c), update=update)
-        m = merge.returning((sa.column("xmax") == 0).label("ins")).cte("m")
-        counts = sa.select(sa.func.count().filter(m.c.ins), sa.func.count().filter(~m.c.ins))
-        counted = conn.execute(counts).one()
+        counted = conn.execute(self._merge(shape, stage, update=update)).one()
         self.execute(conn, f"DROP TABLE {self.quote(stage)}")
         inserted, updated = tuple(counted)
         return int(inserted), int(updated)
