@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from .clock import Clock, from_unix, system_clock, to_unix
 from .errors import CioReplicateError
+from .load.dialects import family
 from .systables import locks
 
 DEFAULT_STALE_AFTER = 900.0  # seconds without a heartbeat before a row lock is stale
@@ -137,6 +138,12 @@ def lock_holders(conn: sa.Connection) -> list[LockHolder]:
     return [_holder(row) for row in rows]
 
 
+def _lock_kind(dialect: sa.Dialect) -> LockKind:
+    """How this database locks an object (load.dialects: Dialect.object_lock)."""
+    record = family(dialect.name)
+    return record.object_lock if record is not None else "row"
+
+
 def holder_is_live(
     conn: sa.Connection,
     holder: LockHolder,
@@ -146,8 +153,8 @@ def holder_is_live(
     host: str | None = None,
 ) -> bool:
     """Whether the recorded holder still holds its lock."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
+    kind = _lock_kind(conn.dialect)
+    if kind == "advisory":
         key = advisory_key(conn, holder.object_name) & 0xFFFFFFFFFFFFFFFF
         held = conn.execute(
             sa.text(
@@ -157,7 +164,7 @@ def holder_is_live(
             {"hi": key >> 32, "lo": key & 0xFFFFFFFF},
         ).scalar()
         return bool(held)
-    if dialect in ("mysql", "mariadb"):
+    if kind == "get_lock":
         name = mysql_lock_name(conn, holder.object_name)
         return conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name}).scalar() is not None
     return not holder.is_stale(now, stale_after, host or socket.gethostname())
@@ -366,12 +373,10 @@ def try_lock(
     """Lock `object_name` for `run_id`, or None at once if another run holds it."""
     now = from_unix(clock())
     me = LockHolder(object_name, run_id, pid or os.getpid(), host or socket.gethostname(), now, now)
-    dialect = engine.dialect.name
-    if dialect == "postgresql":
-        return _try_session_lock(engine, me, "advisory", clock)
-    if dialect in ("mysql", "mariadb"):
-        return _try_session_lock(engine, me, "get_lock", clock)
-    return _try_row_lock(engine, me, clock, stale_after)
+    kind = _lock_kind(engine.dialect)
+    if kind == "row":
+        return _try_row_lock(engine, me, clock, stale_after)
+    return _try_session_lock(engine, me, kind, clock)
 
 
 def heartbeat(lock: ObjectLock) -> bool:

@@ -11,7 +11,8 @@
 Modules: dialects (capabilities per database), names (API name -> column),
 types (logical types, widening), mapper (records -> rows), schema (the
 ``_cio_columns`` record), ddl (create/add/widen/swap), writer (bulk SQL),
-table (TableWriter), replace (full refresh), staging (stage names, the swap's
+host (what table and replace need of their caller, as protocols), table
+(TableWriter), replace (full refresh), staging (stage names, the swap's
 bounded wait), target (engine and Target).
 """
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .dialects import Dialect, column_type
+from .dialects import Dialect, column_type, table_of
 from .names import SYNCED_AT, fold, identifier
 from .schema import Column
 from .types import FLOAT_EXACT
@@ -107,15 +107,17 @@ class Ddl:
 
     def _reflected(self, name: str) -> str:
         """A column name as reflected, unquoted (SQLAlchemy's MySQL reflection doubles `)."""
-        return name.replace("``", "`") if self.dialect.name == "mysql" else name
+        return name.replace("``", "`") if self.dialect.reflected_backticks else name
 
     def _kinds(self, logical: str) -> tuple[type[sa.types.TypeEngine[Any]], ...]:
         """The reflected SQLAlchemy types that hold a logical type's values."""
-        loose = self.dialect.name != "postgresql"  # JSON as text; MySQL's BOOL is TINYINT
+        loose = self.dialect.reflects_json_as_text
         kinds: dict[str, tuple[type[sa.types.TypeEngine[Any]], ...]] = {
             "int": (sa.Integer,),
             "float": (sa.Float, sa.Numeric),
-            "bool": (sa.Boolean, sa.Integer) if self.dialect.name == "mysql" else (sa.Boolean,),
+            "bool": (sa.Boolean, sa.Integer)
+            if self.dialect.reflects_bool_as_int
+            else (sa.Boolean,),
             "timestamp": (sa.DateTime,),
             "json": (sa.JSON, sa.String) if loose else (sa.JSON,),
         }
@@ -123,12 +125,11 @@ class Ddl:
 
     def has_big_ints(self, conn: sa.Connection, table: str, column: str) -> bool:
         """Would this int column lose precision as a double?"""
-        col = self.sql.quote(column)
-        sql = (
-            f"SELECT 1 FROM {self.sql.quote(table)} "  # noqa: S608 (quoted names)
-            f"WHERE {col} > {FLOAT_EXACT} OR {col} < -{FLOAT_EXACT} LIMIT 1"
-        )
-        return self.sql.execute(conn, sql).first() is not None
+        t = table_of(table, [column])
+        col = t.c[column]
+        big = sa.or_(col > FLOAT_EXACT, col < -FLOAT_EXACT)
+        query: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(t).where(big).limit(1)
+        return conn.execute(query).first() is not None
 
     # --- changes --------------------------------------------------------------
 
@@ -156,7 +157,7 @@ class Ddl:
             for c in columns
         ]
         name = self.sql.quote(table)
-        if self.dialect.name == "sqlite":  # one column per ALTER TABLE
+        if not self.dialect.add_columns_at_once:  # one column per ALTER TABLE
             for clause in clauses:
                 self.sql.execute(conn, f"ALTER TABLE {name} {clause}")
         else:
@@ -173,12 +174,12 @@ class Ddl:
         """Change column types so every old value survives, as the new type."""
         if not widenings:
             return
-        if self.dialect.name == "sqlite":
+        if self.dialect.widen == "rebuild":
             self._rebuild(conn, table, widenings, wanted, keys)
             return
         string_keys = sum(1 for c in wanted if c.name in keys and c.type == "text")
         name, q = self.sql.quote(table), self.sql.quote
-        if self.dialect.name == "postgresql":
+        if self.dialect.widen == "alter_using":
             clauses = [
                 f"ALTER COLUMN {q(new.name)} TYPE {self.type_sql(new, keys, string_keys)} "
                 f"USING CAST({q(new.name)} AS {self.type_sql(new, keys, string_keys)})"
@@ -194,12 +195,10 @@ class Ddl:
         self.sql.execute(conn, f"ALTER TABLE {name} " + ", ".join(clauses))
         for old, new in widenings:
             if old.type == "bool":  # TINYINT(1) became '1'/'0'
-                col = q(new.name)
-                self.sql.execute(
-                    conn,
-                    f"UPDATE {name} SET {col} = CASE {col} WHEN '1' THEN 'true' "  # noqa: S608
-                    f"WHEN '0' THEN 'false' ELSE {col} END WHERE {col} IS NOT NULL",
-                )
+                t = table_of(table, [new.name])
+                col = t.c[new.name]
+                text = sa.case({"1": "true", "0": "false"}, value=col, else_=col)
+                conn.execute(sa.update(t).where(col.is_not(None)).values({col: text}))
 
     def _rebuild(
         self,
@@ -216,30 +215,19 @@ class Ddl:
         tmp = identifier(table + "__cio_tmp", self.dialect)
         self.drop(conn, tmp)
         self.create(conn, tmp, wanted, keys)
-        names, exprs = [], []
-        for col in wanted:
-            if col.name not in stored:
-                continue
-            names.append(q(col.name))
-            exprs.append(
-                _sqlite_cast(q(col.name), *changed[col.name])
-                if col.name in changed
-                else q(col.name)
-            )
-        names.append(q(SYNCED_AT))
-        exprs.append(q(SYNCED_AT))
-        self.sql.execute(
-            conn,
-            f"INSERT INTO {q(tmp)} ({', '.join(names)}) "  # noqa: S608 (quoted names)
-            f"SELECT {', '.join(exprs)} FROM {q(table)}",
-        )
+        names = [c.name for c in wanted if c.name in stored] + [SYNCED_AT]
+        source = table_of(table, names)
+        exprs = [
+            _sqlite_cast(source.c[n], *changed[n]) if n in changed else source.c[n] for n in names
+        ]
+        conn.execute(sa.insert(table_of(tmp, names)).from_select(names, sa.select(*exprs)))
         self.sql.execute(conn, f"DROP TABLE {q(table)}")
         self.sql.execute(conn, f"ALTER TABLE {q(tmp)} RENAME TO {q(table)}")
 
     def swap(self, conn: sa.Connection, stage: str, table: str, exists: bool) -> None:
         """Make ``stage`` the table ``table`` (atomically for readers)."""
         q = self.sql.quote
-        if self.dialect.name == "mysql":
+        if self.dialect.swap == "rename_table":
             if exists:
                 old = identifier(table + "__cio_old", self.dialect)
                 self.drop(conn, old)
@@ -254,7 +242,7 @@ class Ddl:
         if exists:
             self.sql.execute(conn, f"DROP TABLE {q(table)}")
         self.sql.execute(conn, f"ALTER TABLE {q(stage)} RENAME TO {q(table)}")
-        if self.dialect.name == "postgresql":
+        if self.dialect.rename_pk:
             self.sql.execute(
                 conn,
                 f"ALTER TABLE {q(table)} RENAME CONSTRAINT {q(self.pk_name(stage))} "
@@ -262,15 +250,15 @@ class Ddl:
             )
 
 
-def _sqlite_cast(col: str, old: Column, new: Column) -> str:
+def _sqlite_cast(col: sa.ColumnClause[Any], old: Column, new: Column) -> sa.ColumnElement[Any]:
+    as_text = sa.cast(col, sa.Text)
     if new.type == "float":
-        return f"CAST({col} AS REAL)"
+        return sa.cast(col, sa.REAL)
     if old.type == "bool":
-        return f"CASE {col} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE CAST({col} AS TEXT) END"
+        return sa.case({1: "true", 0: "false"}, value=col, else_=as_text)
     if old.type == "float":
         # CAST keeps 15 digits; fall back to 17 where 15 do not round-trip.
-        return (
-            f"CASE WHEN CAST(CAST({col} AS TEXT) AS REAL) = {col} THEN CAST({col} AS TEXT) "
-            f"ELSE printf('%!.17g', {col}) END"
+        return sa.case(
+            (sa.cast(as_text, sa.REAL) == col, as_text), else_=sa.func.printf("%!.17g", col)
         )
-    return f"CAST({col} AS TEXT)"
+    return as_text

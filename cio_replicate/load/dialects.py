@@ -8,13 +8,16 @@ rest of the package never branches on a dialect name for a type or a limit.
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from .types import JsonText, Logical, UtcDateTime
+from .types import Logical, dumps
 
 DialectName = Literal["sqlite", "postgresql", "mysql"]
 BulkPath = Literal["executemany", "copy"]
@@ -26,6 +29,7 @@ MYSQL_INDEX_BYTES = 3072
 """InnoDB's largest index key (DYNAMIC row format): the sum of the key columns."""
 MYSQL_KEY_CHARS = 255
 """A string key column is VARCHAR(n), n <= 255, never TEXT (MySQL cannot index TEXT)."""
+SQLITE_BUSY_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,44 @@ class Dialect:
     key_collation: str | None = None  # MySQL: binary, no-pad (keys are case-sensitive)
     text_nul: bool = True  # text and JSON can hold U+0000 (not on PostgreSQL: U+FFFD)
     json_depth: int | None = None  # deepest JSON nesting stored (deeper: as JSON text)
+    # --- how the loader talks to it (read by writer, ddl, staging, table, target)
+    timestamp_value: Literal["text", "naive", "aware"] = "aware"
+    """What the driver gets for a timestamp: SQLAlchemy's SQLite text, a naive UTC
+    datetime (MySQL DATETIME), or the aware datetime (PostgreSQL TIMESTAMPTZ)."""
+    rowcount: Literal["written", "affected"] = "written"
+    """What a bulk write's rowcount counts: rows inserted or updated ("written"), or
+    MySQL's affected rows (1 per insert, 2 per change, 0 per unchanged row, or 1
+    with CLIENT_FOUND_ROWS): then inserts are told from updates by a key count."""
+    binary_compare: bool = False
+    """Text compares under a collation that ignores case and trailing spaces
+    (MySQL): compare it as BINARY to see every change."""
+    reflected_backticks: bool = False  # reflection doubles ` in column names (MySQL)
+    reflects_json_as_text: bool = True  # JSON columns may come back as text types
+    reflects_bool_as_int: bool = False  # BOOL is TINYINT(1) (MySQL)
+    add_columns_at_once: bool = True  # False: one ALTER TABLE per new column (SQLite)
+    widen: Literal["rebuild", "alter_using", "modify"] = "modify"
+    """How a column's type changes: copy into a rebuilt table (SQLite, which then
+    has the new columns too), ``ALTER COLUMN ... TYPE ... USING`` (PostgreSQL),
+    ``MODIFY COLUMN`` (MySQL, whose TINYINT booleans then read '1'/'0')."""
+    swap: Literal["rename", "rename_table"] = "rename"
+    """How a stage takes a table's place: DROP + ``ALTER TABLE ... RENAME`` in the
+    transaction, or one atomic ``RENAME TABLE t TO old, stage TO t`` (MySQL)."""
+    rename_pk: bool = False  # the primary key constraint's name follows the table's
+    lock_timeout: Literal["none", "local_ms", "session_s"] = "none"
+    """How the swap bounds its wait for a lock: not at all (SQLite), ``SET LOCAL
+    lock_timeout`` in ms (PostgreSQL), ``SET SESSION lock_wait_timeout`` in whole
+    seconds, restored after (MySQL)."""
+    object_lock: Literal["advisory", "get_lock", "row"] = "row"
+    """How a run locks an object (cio_replicate.locks): a session advisory lock
+    (PostgreSQL), GET_LOCK (MySQL), or a row in ``_cio_locks`` (SQLite)."""
+    single_writer: bool = False  # one write transaction at a time (SQLite): queue in-process
+    connect_sql: tuple[str, ...] = ()  # run on every new connection
+    explicit_begin: bool = False  # the driver's BEGIN handling is replaced (pysqlite)
+    engine_options: tuple[tuple[str, Any], ...] = ()  # create_engine() defaults
+    url_query: tuple[tuple[str, str], ...] = ()  # URL query defaults
+    unreachable_hint: str = (
+        "is the database server running and reachable, and are user and password right?"
+    )
 
 
 SQLITE = Dialect(
@@ -57,6 +99,17 @@ SQLITE = Dialect(
     transactional_ddl=True,
     bulk_paths=("executemany",),
     paramstyle="qmark",
+    timestamp_value="text",
+    add_columns_at_once=False,
+    widen="rebuild",
+    single_writer=True,
+    connect_sql=(
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA busy_timeout={SQLITE_BUSY_MS}",
+        "PRAGMA synchronous=NORMAL",
+    ),
+    explicit_begin=True,
+    unreachable_hint="does its folder exist, and may this user write there?",
 )
 
 POSTGRESQL = Dialect(
@@ -72,6 +125,12 @@ POSTGRESQL = Dialect(
     bulk_paths=("copy", "executemany"),
     paramstyle="format",
     text_nul=False,
+    reflects_json_as_text=False,
+    widen="alter_using",
+    rename_pk=True,
+    lock_timeout="local_ms",
+    object_lock="advisory",
+    engine_options=(("pool_pre_ping", True),),
 )
 
 MYSQL = Dialect(
@@ -85,17 +144,47 @@ MYSQL = Dialect(
     bulk_paths=("executemany",),
     paramstyle="format",
     key_collation="utf8mb4_bin",
+    timestamp_value="naive",
+    rowcount="affected",
+    binary_compare=True,
+    reflected_backticks=True,
+    reflects_bool_as_int=True,
+    swap="rename_table",
+    lock_timeout="session_s",
+    object_lock="get_lock",
+    # Strict: a value that does not fit is an error, never silently cut.
+    connect_sql=(
+        "SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', "
+        "CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))",
+    ),
+    # Objects are written by several threads at once, into their own tables
+    # and their own rows of the shared ones (_cio_state, _cio_columns, ...):
+    # InnoDB's REPEATABLE READ gap locks made those writers deadlock (1213);
+    # READ COMMITTED (PostgreSQL's default) locks only the rows touched.
+    engine_options=(("pool_pre_ping", True), ("isolation_level", "READ COMMITTED")),
+    url_query=(("charset", "utf8mb4"),),
 )
+
+_FAMILIES: dict[str, Dialect] = {
+    "sqlite": SQLITE,
+    "postgresql": POSTGRESQL,
+    "mysql": MYSQL,
+    "mariadb": MYSQL,
+}
+
+
+def family(backend: str) -> Dialect | None:
+    """The base record of a SQLAlchemy backend name (no connection; MariaDB as MySQL)."""
+    return _FAMILIES.get(backend)
 
 
 def dialect_for(engine: sa.Engine) -> Dialect:
     """The capability record for an engine (MariaDB counts as MySQL)."""
     name = engine.dialect.name
-    if name == "sqlite":
-        return SQLITE
-    if name == "postgresql":
-        return POSTGRESQL
-    if name in ("mysql", "mariadb"):
+    base = family(name)
+    if base is None:
+        raise ValueError(f"unsupported target database {name!r}: use sqlite, postgresql or mysql")
+    if base is MYSQL:
         if getattr(engine.dialect, "server_version_info", None) is None:
             with engine.connect():  # the first connection tells MariaDB from MySQL
                 pass
@@ -108,7 +197,25 @@ def dialect_for(engine: sa.Engine) -> Dialect:
         # MariaDB's JSON_VALID check refuses 32 levels of nesting, MySQL more than 100.
         depth = 31 if is_mariadb else 100
         return dataclasses.replace(MYSQL, key_collation=collation, json_depth=depth)
-    raise ValueError(f"unsupported target database {name!r}: use sqlite, postgresql or mysql")
+    return base
+
+
+def table_of(name: str, columns: Iterable[str]) -> sa.TableClause:
+    """A lightweight table for Core statements (untyped: values pass to the driver as
+    they are); every name quoted, as the DDL creates them."""
+    return sa.table(
+        sa.sql.quoted_name(name, True), *(sa.column(sa.sql.quoted_name(c, True)) for c in columns)
+    )
+
+
+def insert(dialect: Dialect, table: sa.TableClause) -> Any:
+    """The dialect's INSERT construct, with its upsert clause (on_conflict_do_update or
+    on_duplicate_key_update)."""
+    if dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if dialect.name == "mysql":
+        return mysql.insert(table)
+    return sqlite.insert(table)
 
 
 def key_length(string_keys: int) -> int:
@@ -144,3 +251,47 @@ def column_type(
             )
         return mysql.LONGTEXT()
     return sa.Text()
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware UTC datetime in and out, on every dialect.
+
+    PostgreSQL stores TIMESTAMPTZ; MySQL DATETIME(6) and SQLite text hold the
+    UTC wall time, and come back with UTC attached.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if not isinstance(value, datetime):
+            raise TypeError(f"not a datetime: {value!r}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JsonText(sa.types.TypeDecorator[Any]):
+    """JSON kept as TEXT (SQLite): TEXT affinity, so '5' never turns into 5."""
+
+    impl = sa.Text()
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else dumps(value)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        return None if value is None else json.loads(value)

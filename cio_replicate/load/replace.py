@@ -37,11 +37,12 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import sqlalchemy as sa
 
-from .dialects import BulkPath
+from .dialects import BulkPath, table_of
+from .host import Refreshable
 from .mapper import Row
 from .schema import Columns, write_map
 from .staging import (
@@ -54,9 +55,7 @@ from .staging import (
     stage_name,
     stage_prefix,
 )
-
-if TYPE_CHECKING:
-    from .table import TableWriter
+from .writer import BINARY_TYPES
 
 __all__ = ["ReplaceResult", "SwapPolicy", "SwapTimeout", "stage_name", "stage_prefix"]
 
@@ -89,7 +88,7 @@ def _batches(items: Iterable[Sequence[Row] | Row], size: int) -> Iterator[Sequen
 
 
 def replace_table(
-    writer: TableWriter,
+    writer: Refreshable,
     conn: sa.Connection,
     items: Iterable[Sequence[Row] | Row],
     *,
@@ -110,7 +109,7 @@ def replace_table(
 
 
 def _begin(
-    writer: TableWriter, conn: sa.Connection, stage: str
+    writer: Refreshable, conn: sa.Connection, stage: str
 ) -> tuple[Columns, bool, str | None]:
     """(recorded columns, the live table exists, how it was altered by hand)."""
     recorded = writer.recorded(conn)
@@ -128,7 +127,7 @@ def _begin(
 
 
 def replace_staged(
-    writer: TableWriter,
+    writer: Refreshable,
     items: Iterable[Sequence[Row] | Row],
     finish: Callable[[sa.Connection, ReplaceResult], None],
     *,
@@ -173,7 +172,7 @@ def replace_staged(
         raise
 
 
-def _drop_quietly(writer: TableWriter, stage: str) -> None:
+def _drop_quietly(writer: Refreshable, stage: str) -> None:
     try:
         with writer.target.begin() as conn:
             writer.target.ddl.drop(conn, stage)
@@ -186,7 +185,7 @@ class _Busy(Exception):
 
 
 def _swap_in(
-    writer: TableWriter,
+    writer: Refreshable,
     stage: str,
     recorded: Columns,
     exists: bool,
@@ -214,7 +213,7 @@ def _swap_in(
 
 
 def _bounded_swap(
-    writer: TableWriter,
+    writer: Refreshable,
     conn: sa.Connection,
     stage: str,
     recorded: Columns,
@@ -227,13 +226,13 @@ def _bounded_swap(
         try:
             return _swap(writer, conn, stage, recorded, exists, change)
         except sa.exc.DBAPIError as exc:
-            if lock_timed_out(exc, writer.target.dialect.name):
+            if lock_timed_out(exc, writer.target.dialect):
                 raise _Busy from exc
             raise
 
 
 def _stage(
-    writer: TableWriter,
+    writer: Refreshable,
     conn: sa.Connection,
     stage: str,
     staged: Columns | None,
@@ -256,7 +255,7 @@ class _Change:
 
 
 def _measure(
-    writer: TableWriter,
+    writer: Refreshable,
     conn: sa.Connection,
     stage: str,
     recorded: Columns,
@@ -267,13 +266,11 @@ def _measure(
     """The stage against the live table (reads only)."""
     if staged is None and not exists:
         return _Change(ReplaceResult(0, 0, 0, 0), swap=False)  # nothing seen, nothing to create
-    q = writer.target.sql.quote
-    total = int(writer.target.sql.execute(conn, f"SELECT COUNT(*) FROM {q(stage)}").scalar_one())  # noqa: S608
+    total = _count(conn, stage)
     if not exists:
         return _Change(ReplaceResult(total, total, 0, 0), swap=True)
     if problem is not None:  # altered by hand: rebuild, whatever the rows say
-        old = writer.target.sql.execute(conn, f"SELECT COUNT(*) FROM {q(writer.name)}")  # noqa: S608
-        return _Change(ReplaceResult(total, total, 0, int(old.scalar_one())), swap=True)
+        return _Change(ReplaceResult(total, total, 0, _count(conn, writer.name)), swap=True)
     before: Columns = dict(recorded)
     inserted, updated, deleted = _compare(writer, conn, stage, before, total)
     unchanged_schema = all(before.get(slot) == col for slot, col in writer.wanted.items())
@@ -283,7 +280,7 @@ def _measure(
 
 
 def _swap(
-    writer: TableWriter,
+    writer: Refreshable,
     conn: sa.Connection,
     stage: str,
     recorded: Columns,
@@ -303,48 +300,48 @@ def _swap(
     return change.result
 
 
+def _count(conn: sa.Connection, table: str) -> int:
+    return int(
+        conn.execute(sa.select(sa.func.count()).select_from(table_of(table, ()))).scalar_one()
+    )
+
+
 def _compare(
-    writer: TableWriter, conn: sa.Connection, stage: str, before: Columns, total: int
+    writer: Refreshable, conn: sa.Connection, stage: str, before: Columns, total: int
 ) -> tuple[int, int, int]:
     """(inserted, updated, deleted) of the stage against the live table."""
-    sql, dialect = writer.target.sql, writer.target.dialect
-    q = sql.quote
+    dialect = writer.target.dialect
     keys = writer.key_columns
     key_slots = {(f, False) for f in writer.key}
     if any(before.get(s) is None or before[s].type != writer.wanted[s].type for s in key_slots):
-        old = int(sql.execute(conn, f"SELECT COUNT(*) FROM {q(writer.name)}").scalar_one())  # noqa: S608
-        return total, 0, old  # keys changed type: every row counts as new
-    same: list[str] = []
+        return total, 0, _count(conn, writer.name)  # keys changed type: every row counts as new
+    names = [c.name for c in writer.wanted.values()]
+    s = table_of(stage, names).alias("s")
+    o = table_of(writer.name, names).alias("o")
+    same: list[sa.ColumnElement[bool]] = []
     for slot, col in writer.wanted.items():
         if slot in key_slots:
             continue
         old_col = before.get(slot)
-        s, o = f"s.{q(col.name)}", f"o.{q(col.name)}"
+        new: Any = s.c[col.name]
+        old: Any = o.c[col.name]
         if old_col is None:
-            same.append(f"{s} IS NULL")  # a new column: a value there is a change
+            same.append(new.is_(None))  # a new column: a value there is a change
         elif old_col.type == col.type:
-            if dialect.name == "postgresql":
-                same.append(f"{s} IS NOT DISTINCT FROM {o}")
-            elif dialect.name == "sqlite":
-                same.append(f"{s} IS {o}")
-            elif col.type in ("text", "raw", "json"):
-                same.append(f"CAST({s} AS BINARY) <=> CAST({o} AS BINARY)")
-            else:
-                same.append(f"{s} <=> {o}")
+            if dialect.binary_compare and col.type in BINARY_TYPES:
+                new, old = sa.cast(new, sa.LargeBinary), sa.cast(old, sa.LargeBinary)
+            same.append(new.is_not_distinct_from(old))
         # widened columns are not compared
-    on = " AND ".join(f"s.{q(k)} = o.{q(k)}" for k in keys)
-    first = f"o.{q(keys[0])}"
-    differs = f"NOT ({' AND '.join(same)})" if same else "1 = 0"
-    row = sql.execute(
-        conn,
-        f"SELECT SUM(CASE WHEN {first} IS NULL THEN 1 ELSE 0 END), "  # noqa: S608 (quoted names)
-        f"SUM(CASE WHEN {first} IS NOT NULL AND {differs} THEN 1 ELSE 0 END) "
-        f"FROM {q(stage)} s LEFT JOIN {q(writer.name)} o ON {on}",
+    on = sa.and_(*(s.c[k] == o.c[k] for k in keys))
+    first = o.c[keys[0]]
+    differs = sa.not_(sa.and_(*same)) if same else sa.false()
+    row = conn.execute(
+        sa.select(
+            sa.func.sum(sa.case((first.is_(None), 1), else_=0)),
+            sa.func.sum(sa.case((sa.and_(first.is_not(None), differs), 1), else_=0)),
+        ).select_from(s.outerjoin(o, on))
     ).one()
-    deleted = sql.execute(
-        conn,
-        f"SELECT COUNT(*) FROM {q(writer.name)} o WHERE NOT EXISTS "  # noqa: S608
-        f"(SELECT 1 FROM {q(stage)} s WHERE {on})",
-    ).scalar_one()
-    new, changed = tuple(row)
-    return int(new or 0), int(changed or 0), int(deleted)
+    gone = sa.select(sa.literal_column("1")).select_from(s).where(on).exists()
+    deleted = conn.execute(sa.select(sa.func.count()).select_from(o).where(~gone)).scalar_one()
+    new_rows, changed = tuple(row)
+    return int(new_rows or 0), int(changed or 0), int(deleted)

@@ -17,17 +17,14 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from .dialects import Dialect
+from .host import Refreshable
 from .mapper import LoadError
 from .names import HASH_LEN, cut, digest, identifier, size
 from .writer import SqlWriter
-
-if TYPE_CHECKING:
-    from .table import TableWriter
 
 log = logging.getLogger("cio_replicate.load")
 STAGE_TAG = "__cio_new_"
@@ -81,7 +78,7 @@ def is_stage(name: str, prefix: str) -> bool:
     )
 
 
-def drop_leftovers(writer: TableWriter, conn: sa.Connection, stage: str) -> None:
+def drop_leftovers(writer: Refreshable, conn: sa.Connection, stage: str) -> None:
     """Drop the stages of this table other runs left (killed, or lock lost)."""
     dialect, ddl = writer.target.dialect, writer.target.ddl
     prefix = stage_prefix(writer.name, dialect)
@@ -95,25 +92,26 @@ def drop_leftovers(writer: TableWriter, conn: sa.Connection, stage: str) -> None
 @contextlib.contextmanager
 def lock_timeout(sql: SqlWriter, conn: sa.Connection, seconds: float) -> Iterator[None]:
     """Statements inside wait at most ``seconds`` for a lock (then lock_timed_out)."""
-    name = sql.dialect.name
-    if name == "postgresql":
+    how = sql.dialect.lock_timeout
+    if how == "local_ms":
         sql.execute(conn, f"SET LOCAL lock_timeout = {max(1, int(seconds * 1000))}")
-    elif name == "mysql":
+    elif how == "session_s":
         sql.execute(conn, f"SET SESSION lock_wait_timeout = {max(1, round(seconds))}")
     try:
         yield
     finally:
-        if name == "mysql":  # a session setting: the pooled connection would keep it
+        if how == "session_s":  # a session setting: the pooled connection would keep it
             sql.execute(conn, "SET SESSION lock_wait_timeout = DEFAULT")
-    if name == "postgresql":  # the caller's statements after the swap wait as usual
+    if how == "local_ms":  # the caller's statements after the swap wait as usual
         sql.execute(conn, "SET LOCAL lock_timeout = DEFAULT")
 
 
-def lock_timed_out(exc: sa.exc.DBAPIError, dialect: str) -> bool:
+def lock_timed_out(exc: sa.exc.DBAPIError, dialect: Dialect) -> bool:
+    """Did a statement give up waiting for a lock (as :func:`lock_timeout` bounds it)?"""
     orig = exc.orig
-    if dialect == "postgresql":
+    if dialect.lock_timeout == "local_ms":
         return getattr(orig, "sqlstate", None) == "55P03"  # lock_not_available
-    if dialect == "mysql":
+    if dialect.lock_timeout == "session_s":
         args: tuple[object, ...] = tuple(getattr(orig, "args", ()))
         return bool(args) and args[0] == 1205  # ER_LOCK_WAIT_TIMEOUT (metadata locks too)
     return "database is locked" in str(orig)

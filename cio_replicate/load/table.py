@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -13,15 +13,13 @@ from sqlalchemy import event
 from ..clock import from_unix
 from .ddl import Widening
 from .dialects import BulkPath
+from .host import Host
 from .mapper import LoadError, Mapper, Row
 from .names import SYNCED_AT, fold
+from .replace import ReplaceResult, SwapPolicy, replace_staged, replace_table
 from .schema import Column, Columns, read_map, write_map
 from .types import Logical, join
 from .writer import Shape
-
-if TYPE_CHECKING:
-    from .replace import ReplaceResult, SwapPolicy
-    from .target import Target
 
 
 class TableAltered(LoadError):
@@ -52,7 +50,7 @@ class TableWriter:
 
     def __init__(
         self,
-        target: Target,
+        target: Host,
         name: str,
         key: Sequence[str],
         timestamps: Sequence[str],
@@ -194,7 +192,7 @@ class TableWriter:
         wanted = self.columns
         if widen:
             ddl.widen(conn, table, widen, wanted, self.key_columns)
-            if self.target.dialect.name == "sqlite":
+            if self.target.dialect.widen == "rebuild":
                 return  # the rebuild added the new columns too
         present = {fold(n) for n in stored} if stored is not None else set()
         adds = [
@@ -270,8 +268,6 @@ class TableWriter:
         rows, and is consumed one batch at a time into a staging table, which
         then takes the table's place. See :mod:`cio_replicate.load.replace`.
         """
-        from .replace import replace_table
-
         return replace_table(self, conn, batches, batch_size=batch_size, path=path, run_id=run_id)
 
     def replace_staged(
@@ -292,8 +288,6 @@ class TableWriter:
         ``run_id`` names the stage (unique per run); ``guard`` runs last in each
         stage transaction and first in the swap's (e.g. the lock's ``confirm``);
         ``swap`` bounds the wait for readers of the old table."""
-        from .replace import replace_staged
-
         return replace_staged(
             self,
             batches,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,14 +29,13 @@ from ..errors import CioReplicateError, ConfigError
 from ..logs import redact, register_secret
 from .dberrors import cause_of, describe, watch
 from .ddl import Ddl
-from .dialects import BulkPath, Dialect, dialect_for
+from .dialects import POSTGRESQL, BulkPath, Dialect, dialect_for, family
 from .mapper import LoadError
 from .names import identifier
 from .schema import read_map
 from .table import TableWriter
 from .writer import SqlWriter
 
-SQLITE_BUSY_MS = 30_000
 WRITE_OPTION = "cio_write"  # execution option: this connection will write
 _DRIVERS = {
     "postgres": "postgresql+psycopg",
@@ -46,18 +45,23 @@ _DRIVERS = {
 }
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # BEGIN comes from _sqlite_begin
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
+def _session_setup(statements: tuple[str, ...]) -> Callable[[Any, Any], None]:
+    def setup(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for statement in statements:
+                cursor.execute(statement)
+        finally:
+            cursor.close()
+
+    return setup
 
 
-def _sqlite_begin(conn: sa.Connection) -> None:
+def _explicit_begin(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # BEGIN comes from _begin
+
+
+def _begin(conn: sa.Connection) -> None:
     # A writer takes the write lock up front (waiting up to the busy timeout):
     # a deferred transaction that read first could not upgrade once another
     # writer committed (SQLITE_BUSY without waiting). Readers stay deferred.
@@ -65,28 +69,22 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _mysql_connect(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        # Strict: a value that does not fit is an error, never silently cut.
-        cursor.execute(
-            "SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', "
-            "CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))"
-        )
-    finally:
-        cursor.close()
+_SETUPS: dict[tuple[str, ...], Callable[[Any, Any], None]] = {}
 
 
 def configure_engine(engine: sa.Engine) -> sa.Engine:
     """Install the loader's per-connection settings on ``engine`` (idempotent)."""
     watch(engine)  # errors carry the target's masked URL (dberrors.describe)
-    if engine.dialect.name == "sqlite":
-        if not event.contains(engine, "connect", _sqlite_connect):
-            event.listen(engine, "connect", _sqlite_connect)
-            event.listen(engine, "begin", _sqlite_begin)
-    elif engine.dialect.name in ("mysql", "mariadb"):
-        if not event.contains(engine, "connect", _mysql_connect):
-            event.listen(engine, "connect", _mysql_connect)
+    record = family(engine.dialect.name)
+    if record is None:
+        return engine
+    if record.explicit_begin and not event.contains(engine, "connect", _explicit_begin):
+        event.listen(engine, "connect", _explicit_begin)
+        event.listen(engine, "begin", _begin)
+    if record.connect_sql:
+        setup = _SETUPS.setdefault(record.connect_sql, _session_setup(record.connect_sql))
+        if not event.contains(engine, "connect", setup):
+            event.listen(engine, "connect", setup)
     return engine
 
 
@@ -100,17 +98,13 @@ def create_target_engine(url: str | sa.URL, **kwargs: Any) -> sa.Engine:
         register_secret(str(parsed.password))
     if parsed.drivername in _DRIVERS:
         parsed = parsed.set(drivername=_DRIVERS[parsed.drivername])
-    backend = parsed.get_backend_name()
-    if backend in ("postgresql", "mysql", "mariadb"):
-        kwargs.setdefault("pool_pre_ping", True)
-    if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
-        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    if backend in ("mysql", "mariadb"):
-        # Objects are written by several threads at once, into their own tables
-        # and their own rows of the shared ones (_cio_state, _cio_columns, ...):
-        # InnoDB's REPEATABLE READ gap locks made those writers deadlock (1213);
-        # READ COMMITTED (PostgreSQL's default) locks only the rows touched.
-        kwargs.setdefault("isolation_level", "READ COMMITTED")
+    record = family(parsed.get_backend_name())
+    if record is not None:
+        for option, value in record.engine_options:
+            kwargs.setdefault(option, value)
+        missing = {k: v for k, v in record.url_query if k not in parsed.query}
+        if missing:
+            parsed = parsed.update_query_dict(missing)
     return configure_engine(sa.create_engine(parsed, **kwargs))
 
 
@@ -131,12 +125,8 @@ def target_errors(url: str | sa.URL) -> Iterator[None]:
         parsed = sa.make_url(url)
         message = describe(exc, parsed)
         if cause_of(exc) is None:
-            check = (
-                "does its folder exist, and may this user write there?"
-                if parsed.get_backend_name() == "sqlite"
-                else "is the database server running and reachable, and are user and "
-                "password right?"
-            )
+            record = family(parsed.get_backend_name())
+            check = (record or POSTGRESQL).unreachable_hint
             message = redact(
                 f"{message.rstrip('.')}. {check.capitalize()} "
                 "Else fix target_url (CIO_TARGET_URL / --target-url)."
@@ -186,7 +176,7 @@ class Target:
         # start as soon as the previous one commits, instead of sleeping in
         # SQLite's busy handler (steps of up to 100 ms) and polling.
         self._writer: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if self.dialect.name == "sqlite" else contextlib.nullcontext()
+            threading.RLock() if self.dialect.single_writer else contextlib.nullcontext()
         )
 
     def __repr__(self) -> str:

@@ -20,9 +20,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
-
 from ..clock import from_unix
 
 Logical = Literal["bool", "int", "float", "text", "timestamp", "json", "raw"]
@@ -198,47 +195,3 @@ def clean_json(text: str, nul: bool) -> str:
     if not nul and "\\u0000" in text:
         text = _JSON_NUL.sub(lambda m: m.group(1) + REPLACEMENT, text)
     return text
-
-
-class UtcDateTime(sa.types.TypeDecorator[datetime]):
-    """An aware UTC datetime in and out, on every dialect.
-
-    PostgreSQL stores TIMESTAMPTZ; MySQL DATETIME(6) and SQLite text hold the
-    UTC wall time, and come back with UTC attached.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
-        if dialect.name in ("mysql", "mariadb"):
-            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
-        return dialect.type_descriptor(sa.DateTime(timezone=True))
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
-
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        if not isinstance(value, datetime):
-            raise TypeError(f"not a datetime: {value!r}")
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class JsonText(sa.types.TypeDecorator[Any]):
-    """JSON kept as TEXT (SQLite): TEXT affinity, so '5' never turns into 5."""
-
-    impl = sa.Text()
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
-        return None if value is None else dumps(value)
-
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
-        return None if value is None else json.loads(value)

@@ -20,18 +20,21 @@ keys already present.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.compiler import SQLCompiler
 
-from .dialects import BulkPath, Dialect
+from .dialects import BulkPath, Dialect, insert, table_of
 from .names import SYNCED_AT
 from .types import Logical, clean_json, clean_text, dumps, shallow, to_text
 
 IN_CHUNK = 1000  # keys per existence query (2 keys x 1000 is far under every parameter limit)
+MAX_COMPILED = 256  # compiled statements kept per writer (a few per batch shape)
+BINARY_TYPES = ("text", "raw", "json")  # compared as BINARY where the dialect says so
 Row = Mapping[str, Any]
 
 
@@ -75,9 +78,9 @@ def converter(dialect: Dialect, logical: Logical) -> Callable[[Any], Any] | None
     if logical == "json":
         return lambda value: clean_json(dumps(value), nul)
     if logical == "timestamp":
-        if dialect.name == "sqlite":
+        if dialect.timestamp_value == "text":
             return _memo(_sqlite_time)
-        if dialect.name == "mysql":
+        if dialect.timestamp_value == "naive":
             return _memo(_naive_utc)
         return None
     if logical in ("text", "raw"):
@@ -108,14 +111,24 @@ def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 class SqlWriter:
-    """Builds and runs the bulk statements of one dialect."""
+    """Builds (with SQLAlchemy Core) and runs the bulk statements of one dialect.
+
+    The bulk INSERT is compiled once per shape into the driver's positional
+    SQL and run by ``executemany`` on driver-ready tuples (no per-row work in
+    SQLAlchemy); everything else runs as Core statements.
+    """
 
     def __init__(self, dialect: Dialect, sa_dialect: sa.Dialect) -> None:
         self.dialect = dialect
         self._preparer = sa_dialect.identifier_preparer
-        self._ph = "?" if dialect.paramstyle == "qmark" else "%s"
+        # The driver gets tuples: compile for its positional paramstyle.
+        self._compiler = sa_dialect
+        if not sa_dialect.positional:  # e.g. psycopg's and PyMySQL's pyformat
+            self._compiler = type(sa_dialect)(paramstyle="format")  # type: ignore[call-arg]
+        self._compiled: dict[Hashable, str] = {}  # bulk INSERT and COUNT per shape
+        self._merges: dict[tuple[Shape, bool], sa.Select[int, int]] = {}
 
-    # --- SQL text ---------------------------------------------------------------
+    # --- SQL --------------------------------------------------------------------
 
     def quote(self, name: str) -> str:
         """A quoted identifier for exec_driver_sql (SQLAlchemy doubles % for format drivers)."""
@@ -127,46 +140,64 @@ class SqlWriter:
             return conn.exec_driver_sql(sql)
         return conn.exec_driver_sql(sql, params)
 
-    def _insert(self, shape: Shape) -> str:
-        cols = ", ".join(self.quote(n) for n in shape.names)
-        marks = ", ".join([self._ph] * len(shape.names))
-        return f"INSERT INTO {self.quote(shape.table)} ({cols}) VALUES ({marks})"  # noqa: S608
-
-    def _on_conflict(self, shape: Shape, *, update: bool) -> str:
-        keys = ", ".join(self.quote(k) for k in shape.keys)
+    def _upsert(self, shape: Shape, source: sa.Select[Any] | None, *, update: bool) -> Any:
+        """INSERT (VALUES of one row, or ``source``) that updates changed rows only
+        (``update``) or leaves existing keys alone."""
+        t = table_of(shape.table, shape.names)
+        ins = insert(self.dialect, t)
+        if source is None:
+            ins = ins.values({t.c[n]: sa.bindparam(f"p{i}") for i, n in enumerate(shape.names)})
+        else:
+            ins = ins.from_select(list(shape.names), source)
+        keys = [t.c[k] for k in shape.keys]
+        if self.dialect.upsert == "on_duplicate_key":
+            if not update or not shape.compared:
+                return ins.on_duplicate_key_update([(keys[0].name, keys[0])])
+            # VALUES(col), not ins.inserted: SQLAlchemy escapes % twice in the latter.
+            new = {n: sa.func.values(sa.column(sa.sql.quoted_name(n, True))) for n in shape.names}
+            unchanged = sa.and_(*(self._same(shape, t.c[n], new[n]) for n in shape.compared))
+            # Assignments run left to right and see earlier ones: compare first.
+            synced = sa.case((unchanged, t.c[SYNCED_AT]), else_=new[SYNCED_AT])
+            return ins.on_duplicate_key_update(
+                [(SYNCED_AT, synced)] + [(n, new[n]) for n in shape.compared]
+            )
         if not update or not shape.compared:
-            return f" ON CONFLICT ({keys}) DO NOTHING"
-        target = self.quote(shape.table)
-        sets = ", ".join(
-            f"{self.quote(n)} = excluded.{self.quote(n)}"
-            for n in shape.names
-            if n not in shape.keys
+            return ins.on_conflict_do_nothing(index_elements=keys)
+        new = ins.excluded
+        return ins.on_conflict_do_update(
+            index_elements=keys,
+            set_={n: new[n] for n in shape.names if n not in shape.keys},
+            where=sa.or_(*(t.c[n].is_distinct_from(new[n]) for n in shape.compared)),
         )
-        op = "IS NOT" if self.dialect.name == "sqlite" else "IS DISTINCT FROM"
-        changed = " OR ".join(
-            f"{target}.{self.quote(n)} {op} excluded.{self.quote(n)}" for n in shape.compared
-        )
-        return f" ON CONFLICT ({keys}) DO UPDATE SET {sets} WHERE {changed}"
 
-    def _on_duplicate(self, shape: Shape, *, update: bool) -> str:
-        if not update or not shape.compared:
-            first = self.quote(shape.keys[0])
-            return f" ON DUPLICATE KEY UPDATE {first} = {first}"
-        binary = {n for n, t in shape.columns if t in ("text", "raw", "json")}
+    def _same(self, shape: Shape, old: Any, new: Any) -> sa.ColumnElement[bool]:
+        if self.dialect.binary_compare and dict(shape.columns)[old.name] in BINARY_TYPES:
+            old, new = sa.cast(old, sa.LargeBinary), sa.cast(new, sa.LargeBinary)
+        same: sa.ColumnElement[bool] = old.is_not_distinct_from(new)
+        return same
 
-        def same(n: str) -> str:
-            col, new = self.quote(n), f"VALUES({self.quote(n)})"
-            if n in binary:  # the default collation ignores case and trailing spaces
-                col, new = f"CAST({col} AS BINARY)", f"CAST({new} AS BINARY)"
-            return f"{col} <=> {new}"
+    def _statement(self, shape: Shape, *, update: bool) -> str:
+        """The bulk INSERT's SQL for the driver, compiled once per shape."""
+        sql = self._compiled.get((shape, update))
+        if sql is None:
+            names = [f"p{i}" for i in range(len(shape.names))]
+            sql = self._compile(self._upsert(shape, None, update=update), names)
+            self._remember((shape, update), sql)
+        return sql
 
-        unchanged = " AND ".join(same(n) for n in shape.compared)
-        synced = self.quote(SYNCED_AT)
-        # Assignments run left to right and see earlier ones: compare first.
-        sets = [f"{synced} = IF({unchanged}, {synced}, VALUES({synced}))"] + [
-            f"{self.quote(n)} = VALUES({self.quote(n)})" for n in shape.compared
-        ]
-        return " ON DUPLICATE KEY UPDATE " + ", ".join(sets)
+    def _merge(self, shape: Shape, stage: str, *, update: bool) -> sa.Select[int, int]:
+        """The stage into the table, counting inserts and updates (built once per shape:
+        building it costs more than SQLAlchemy's cached compilation)."""
+        merge = self._merges.get((shape, update))
+        if merge is None:
+            staged = table_of(stage, shape.names)
+            upsert = self._upsert(shape, sa.select(*staged.c), update=update)
+            m = upsert.returning((sa.column("xmax") == 0).label("ins")).cte("m")
+            merge = sa.select(sa.func.count().filter(m.c.ins), sa.func.count().filter(~m.c.ins))
+            if len(self._merges) >= MAX_COMPILED:
+                self._merges.clear()
+            self._merges[(shape, update)] = merge
+        return merge
 
     # --- rows -------------------------------------------------------------------
 
@@ -188,24 +219,50 @@ class SqlWriter:
 
     def existing(self, conn: sa.Connection, shape: Shape, keys: Sequence[tuple[Any, ...]]) -> int:
         """How many of ``keys`` are already in the table."""
-        table = self.quote(shape.table)
         found = 0
         for start in range(0, len(keys), IN_CHUNK):
             chunk = keys[start : start + IN_CHUNK]
-            if len(shape.keys) == 1:
-                where = f"{self.quote(shape.keys[0])} IN ({', '.join([self._ph] * len(chunk))})"
-                params: list[Any] = [k[0] for k in chunk]
-            else:
-                one = "(" + ", ".join([self._ph] * len(shape.keys)) + ")"
-                values = ", ".join([one] * len(chunk))
-                if self.dialect.name != "mysql":
-                    values = f"VALUES {values}"
-                cols = ", ".join(self.quote(k) for k in shape.keys)
-                where = f"({cols}) IN ({values})"
-                params = [v for k in chunk for v in k]
-            sql = f"SELECT COUNT(*) FROM {table} WHERE {where}"  # noqa: S608 (quoted names)
-            found += int(self.execute(conn, sql, tuple(params)).scalar_one())
+            params = tuple(v for k in chunk for v in k)
+            sql = self._count_sql(shape.table, shape.keys, len(chunk))
+            found += int(self.execute(conn, sql, params).scalar_one())
         return found
+
+    def _count_sql(self, table: str, keys: tuple[str, ...], n: int) -> str:
+        """``SELECT COUNT(*) ... WHERE key IN (...)`` for ``n`` keys, compiled once per
+        size (SQLAlchemy's expanding IN costs a millisecond per 1,000 keys)."""
+        sql = self._compiled.get((table, keys, n))
+        if sql is None:
+            t = table_of(table, keys)
+            cols = [t.c[k] for k in keys]
+            one = len(cols) == 1
+            # An expanding IN rendered now: (a, b) IN (VALUES (?, ?), ...) on SQLite.
+            values = [None] * n if one else [(None,) * len(cols)] * n  # untyped: no casts
+            marks: sa.BindParameter[Any] = sa.bindparam("p", value=values, expanding=True)
+            where = (cols[0] if one else sa.tuple_(*cols)).in_(marks)
+            query = sa.select(sa.func.count()).select_from(t).where(where)
+            names = [
+                f"p_{i + 1}" if one else f"p_{i + 1}_{j + 1}"
+                for i in range(n)
+                for j in range(1 if one else len(cols))
+            ]
+            sql = self._compile(query, names)
+            self._remember((table, keys, n), sql)
+        return sql
+
+    def _compile(self, statement: sa.ClauseElement, names: list[str]) -> str:
+        """SQL text for the driver, whose positional parameters are ``names`` in order."""
+        compiled = statement.compile(
+            dialect=self._compiler, compile_kwargs={"render_postcompile": True}
+        )
+        assert isinstance(compiled, SQLCompiler)
+        if list(compiled.positiontup or ()) != names:
+            raise AssertionError(f"unexpected parameter order: {compiled.positiontup}")
+        return compiled.string
+
+    def _remember(self, key: Hashable, sql: str) -> None:
+        if len(self._compiled) >= MAX_COMPILED:
+            self._compiled.clear()
+        self._compiled[key] = sql
 
     # --- writes -----------------------------------------------------------------
 
@@ -227,22 +284,19 @@ class SqlWriter:
         if not data:
             return 0, 0
         if path == "copy":
-            if self.dialect.name != "postgresql":
+            if "copy" not in self.dialect.bulk_paths:
                 raise ValueError(f"the copy path needs PostgreSQL, not {self.dialect.name}")
             return self._copy(conn, shape, data, update=update)
         positions = [shape.names.index(k) for k in shape.keys]
         present = 0
-        if count and (update or self.dialect.name == "mysql"):
+        affected_rows = self.dialect.rowcount == "affected"
+        if count and (update or affected_rows):
             present = self.existing(conn, shape, [tuple(r[p] for p in positions) for r in data])
-        if self.dialect.upsert == "on_conflict":
-            sql = self._insert(shape) + self._on_conflict(shape, update=update)
-        else:
-            sql = self._insert(shape) + self._on_duplicate(shape, update=update)
-        affected = self.execute(conn, sql, data).rowcount
+        affected = self.execute(conn, self._statement(shape, update=update), data).rowcount
         if not count:
             return 0, 0
         n = len(data)
-        if self.dialect.name == "mysql":
+        if affected_rows:
             inserted = n - present
             # Per row: 1 inserted, 2 changed, 0 unchanged (1 with CLIENT_FOUND_ROWS).
             updated = affected - n if _found_rows(conn) else (affected - inserted) // 2
@@ -270,16 +324,7 @@ class SqlWriter:
             copy.set_types([_COPY_TYPES[logical] for _, logical in shape.columns])
             for values in data:
                 copy.write_row(values)
-        names = ", ".join(self.quote(n) for n in shape.names)
-        merge = (
-            f"INSERT INTO {target} ({names}) SELECT {names} FROM {self.quote(stage)}"  # noqa: S608
-            + self._on_conflict(shape, update=update)
-        )
-        counted = self.execute(
-            conn,
-            f"WITH m AS ({merge} RETURNING (xmax = 0) AS ins) "  # noqa: S608
-            "SELECT COUNT(*) FILTER (WHERE ins), COUNT(*) FILTER (WHERE NOT ins) FROM m",
-        ).one()
+        counted = conn.execute(self._merge(shape, stage, update=update)).one()
         self.execute(conn, f"DROP TABLE {self.quote(stage)}")
         inserted, updated = tuple(counted)
         return int(inserted), int(updated)
