@@ -24,7 +24,7 @@ import math
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -43,6 +43,7 @@ from .locks import (
     try_lock,
     utc,
 )
+from .positions import Position, read_position
 from .systables import run_objects, runs, state
 
 Mode = Literal["incremental", "append", "full"]
@@ -55,6 +56,7 @@ __all__ = [
     "ObjectLock",
     "ObjectState",
     "ObjectStats",
+    "Position",
     "finish_object",
     "finish_run",
     "heartbeat",
@@ -65,6 +67,7 @@ __all__ = [
     "new_run_id",
     "next_watermark",
     "read_floor",
+    "read_position",
     "release",
     "reset_state",
     "resume_since",
@@ -108,19 +111,13 @@ def source_start(run_start: int, our_now: float, source_now: float | None) -> in
     return math.floor(run_start + source_now - our_now)
 
 
-def resume_since(saved: Mapping[str, Any]) -> int | None:
-    """Where the watermark of a resumed read is capped: ``since`` (the source's time
-    at the start of the run that began the read), or for positions written by
-    earlier versions the end of their time window; None when unknown (the
+def resume_since(saved: Any) -> int | None:
+    """Where the watermark of a resumed read is capped (:attr:`Position.cap`): ``since``
+    (the source's time at the start of the run that began the read), or for positions
+    written by earlier versions the end of their time window; None when unknown (the
     watermark then stays where it was: the next run reads from there again)."""
-    since = saved.get("since")
-    if isinstance(since, int | float) and not isinstance(since, bool):
-        return int(since)
-    at = saved.get("at")
-    win = at.get("window") if isinstance(at, Mapping) else None
-    if isinstance(win, list | tuple) and len(win) == 2:
-        return int(win[1])
-    return None
+    position = read_position(saved)
+    return None if position is None else position.cap
 
 
 def next_watermark(

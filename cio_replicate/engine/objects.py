@@ -144,18 +144,18 @@ class ObjectRun:
             floor = None
             if not self.rebuild or self.partial:
                 floor = state.read_floor(self.spec.mode, current.watermark, svc.lookback)
-            saved = current.resume if isinstance(current.resume, dict) else {}
+            saved = state.read_position(current.resume)
             if self.mode == "replace" or self.partial:
-                saved = {}
-            if saved:  # a resumed read: its watermark is capped where the first run began
-                self._since, self._since_set = state.resume_since(saved), True
-            self.tally.max_cursor = saved.get("max")
+                saved = None
+            if saved is not None:  # a resumed read: its watermark is capped where it began
+                self._since, self._since_set = saved.cap, True
+            self.tally.max_cursor = saved.max if saved else None
             ctx = ExtractContext(
                 client=svc.client,
                 spec=self.spec,
                 floor=floor,
                 until=self.run_start,
-                resume=saved.get("at"),
+                resume=saved.at if saved else None,
                 filters=self.filters,
                 batch_size=svc.batch_size,
                 known=self._known if self.mode == "insert" else None,
@@ -268,9 +268,7 @@ class ObjectRun:
             if batch.done and since is not None:
                 watermark = state.next_watermark(old, [self.tally.max_cursor], since)
             elif not batch.done:
-                resume = {"at": batch.resume, "max": self.tally.max_cursor}
-                if since is not None:
-                    resume["since"] = since
+                resume = state.Position(batch.resume, self.tally.max_cursor, since).to_json()
             state.save_state(
                 conn,
                 name,
