@@ -11,13 +11,13 @@ report (progress, summary table, JSON line), crash (kill points for tests).
 
 from .crash import CrashPoints
 from .objects import ObjectRun, Services
-from .report import ObjectResult, Progress, RunReport, summary_table
+from .report import ObjectStats, Progress, RunReport, summary_table
 from .run import RunOptions, replicate, replicate_with_settings
 
 __all__ = [
     "CrashPoints",
-    "ObjectResult",
     "ObjectRun",
+    "ObjectStats",
     "Progress",
     "RunOptions",
     "RunReport",

@@ -39,9 +39,9 @@ from ..load import Target
 from ..load.dberrors import error_message
 from .crash import CrashPoints
 from .objects import ObjectRun, Services
-from .report import ObjectResult, Progress, RunReport
+from .report import ObjectStats, Progress, RunReport
 
-Job = Callable[[], list[ObjectResult]]
+Job = Callable[[], list[ObjectStats]]
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class _Plan:
         return [job for _cost, job in weighted]
 
     def _single(self, spec: ObjectSpec) -> Job:
-        def job() -> list[ObjectResult]:
+        def job() -> list[ObjectStats]:
             result = self.object_run(spec).run()
             self.svc.progress.finish(result)
             return [result]
@@ -142,10 +142,10 @@ class _Plan:
     def _paired(self, producer: ObjectSpec, consumer: ObjectSpec) -> Job:
         """The producer reads people once and feeds the consumer, on a thread of its own."""
 
-        def job() -> list[ObjectResult]:
+        def job() -> list[ObjectStats]:
             feed = PeopleFeed()
 
-            def consume() -> ObjectResult:
+            def consume() -> ObjectStats:
                 try:
                     return self.object_run(consumer, feed).run()
                 finally:
@@ -167,14 +167,14 @@ class _Plan:
 
 def _run_jobs(
     jobs: Sequence[Job], workers: int, stop: threading.Event, interrupt: threading.Event
-) -> list[ObjectResult]:
+) -> list[ObjectStats]:
     """Run the jobs on ``workers`` threads; the first exception stops the others and is raised
     (a KeyboardInterrupt also sets ``interrupt``: the others stop at their next request)."""
     if workers == 1:
         return [result for job in jobs for result in job()]
-    results: list[ObjectResult] = []
+    results: list[ObjectStats] = []
     with ThreadPoolExecutor(workers, thread_name_prefix="cio-object") as pool:
-        futures: list[Future[list[ObjectResult]]] = [
+        futures: list[Future[list[ObjectStats]]] = [
             pool.submit(contextvars.copy_context().run, job) for job in jobs
         ]
         try:

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from cio_replicate.engine import ObjectResult, Progress, RunReport, summary_table
+from cio_replicate.engine import ObjectStats, Progress, RunReport, summary_table
 from cio_replicate.engine.progress import render_live
 
 
@@ -18,8 +18,8 @@ class Clock:
         return self.now
 
 
-def _result(name: str, status: str = "success", **figures: object) -> ObjectResult:
-    return ObjectResult(name=name, mode="incremental", status=status, **figures)  # type: ignore[arg-type]
+def _result(name: str, status: str = "success", **figures: object) -> ObjectStats:
+    return ObjectStats(name=name, mode="incremental", status=status, **figures)  # type: ignore[arg-type]
 
 
 def _running(clock: Clock, stream: io.StringIO, live: bool) -> tuple[Progress, dict[str, int]]:
