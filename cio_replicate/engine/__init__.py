@@ -5,8 +5,9 @@
     report = replicate_with_settings(settings, RunOptions())     # what the CLI runs
 
 Modules: run (a run: migrate, select, objects, run record), objects (one
-object: lock, state, batches, transactions), keys (keys already loaded),
-report (progress, summary table, JSON line), crash (kill points for tests).
+object: lock, state, batches, transactions), locking (taking an object's lock),
+keys (keys already loaded), report (progress, summary table, JSON line), crash
+(kill points for tests).
 """
 
 from .crash import CrashPoints

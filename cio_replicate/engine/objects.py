@@ -45,6 +45,7 @@ from ..stats import ObjectStats
 from .crash import CrashPoints
 from .guard import guard_mass_drop
 from .keys import existing_keys
+from .locking import acquire, holder_message
 from .report import Progress
 from .rows import cursor_of, keeps, max_cursor, write_mode
 
@@ -130,13 +131,21 @@ class ObjectRun:
         if self._interrupted():
             return self._result("interrupted", "not started")
         try:
-            self.lock = self._acquire()
+            self.lock = acquire(
+                svc.engine,
+                name,
+                self.run_id,
+                clock=svc.clock,
+                wait=svc.lock_wait,
+                sleep=svc.sleep,
+                interrupted=self._interrupted,
+            )
         except Exception as exc:  # e.g. SQLite busy for longer than its timeout
             return self._result("failed", redact(f"could not take the object's lock: {exc}"))
         if self.lock is None:
             if self._interrupted():
                 return self._result("interrupted", "not started")
-            return self._result("skipped", self._holder_message())
+            return self._result("skipped", holder_message(svc.engine, name))
         batches: Iterator[Batch] | None = None
         try:
             with svc.target.begin() as conn:
@@ -324,26 +333,6 @@ class ObjectRun:
             estimated_calls=people + 2 * searches,
         )
 
-    def _acquire(self) -> state.ObjectLock | None:
-        svc = self.svc
-        deadline = time.monotonic() + svc.lock_wait
-        while True:
-            lock = state.try_lock(svc.engine, self.spec.name, self.run_id, clock=svc.clock)
-            if lock is not None or time.monotonic() >= deadline or self._interrupted():
-                return lock
-            svc.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
-
-    def _holder_message(self) -> str:
-        with self.svc.engine.connect() as conn:
-            holders = [h for h in state.lock_holders(conn) if h.object_name == self.spec.name]
-        if not holders:
-            return "another run is working on it; skipped (rerun later or use --lock-wait)"
-        h = holders[0]
-        return (
-            f"run {h.run_id} (pid {h.pid} on {h.host}, since {h.acquired_at:%Y-%m-%d %H:%M:%S}Z) "
-            "is working on it; skipped (rerun later or use --lock-wait)"
-        )
-
     def _note(self) -> str | None:
         if self.partial:
             return "filtered: rows written by key, watermark unchanged"
@@ -394,19 +383,7 @@ class ObjectRun:
             message = one_line(str(exc))
         else:
             message = error_message(exc, self.spec.table)  # one line: no SQL, no values
-        try:
-            with self.svc.target.begin() as conn:
-                stats = replace(
-                    self.stats,
-                    status="failed",
-                    api_calls=self._calls().calls,
-                    errors=1,
-                    message=message,
-                )
-                state.finish_object(conn, self.run_id, self.spec.name, stats, now=self.svc.clock())
-        except Exception:  # the database itself may be what failed
-            log.debug("could not record the failure of %s", self.spec.name, exc_info=True)
-        return self._result("failed", message)
+        return self._end("failed", message)
 
     def _stopped(self) -> ObjectStats:
         """Interrupted: the committed batches stay, the next run goes on from them."""
@@ -414,18 +391,19 @@ class ObjectRun:
             message = "stopped before the rebuild was complete: the next run rebuilds it"
         else:
             message = "stopped: committed batches kept, the next run goes on from them"
+        return self._end("interrupted", message)
+
+    def _end(self, status: Literal["failed", "interrupted"], message: str) -> ObjectStats:
+        """Record how the object ended (the database itself may be what failed)."""
+        stats = replace(self.stats, status=status, errors=int(status == "failed"), message=message)
         try:
             with self.svc.target.begin() as conn:
-                stats = replace(
-                    self.stats,
-                    status="interrupted",
-                    api_calls=self._calls().calls,
-                    message=message,
-                )
+                stats.api_calls = self._calls().calls
                 state.finish_object(conn, self.run_id, self.spec.name, stats, now=self.svc.clock())
-        except Exception:  # the database itself may be what failed
-            log.debug("could not record the interruption of %s", self.spec.name, exc_info=True)
-        return self._result("interrupted", message)
+        except Exception:
+            what = "failure" if status == "failed" else "interruption"
+            log.debug("could not record the %s of %s", what, self.spec.name, exc_info=True)
+        return self._result(status, message)
 
     def _result(
         self,
