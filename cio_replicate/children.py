@@ -131,7 +131,9 @@ def fan_out(ctx: ExtractContext) -> Iterator[Batch]:
                 (k, partial(_child_pages, ctx, p, children.get(k)))
                 for k, p in ((key_of(p, parent.key), p) for p in todo)
             ]
-            for pkey, (records, count, following) in interleave(sources, stream_width(ctx)):
+            for pkey, (records, count, following) in interleave(
+                sources, stream_width(ctx), threads=ctx.threads
+            ):
                 if following is None:
                     done.add(pkey)
                     children.pop(pkey, None)
@@ -141,7 +143,7 @@ def fan_out(ctx: ExtractContext) -> Iterator[Batch]:
         else:
             buffer: list[Record] = []
             pages_in_buffer = 0
-            results = ctx.client.fan_out(lambda p: (p, fetch_children(ctx, p)), todo)
+            results = ctx.fan_out(lambda p: (p, fetch_children(ctx, p)), todo)
             for p, (records, count) in results:
                 buffer.extend(records)
                 pages_in_buffer += count

@@ -33,6 +33,7 @@ from .extractors.filters import Filters
 from .http import Page, render_path
 from .listings import ListingCache
 from .positions import At, ListingPosition
+from .threads import Threads
 
 if TYPE_CHECKING:
     from .extractors.people import PeopleFeed
@@ -77,7 +78,9 @@ class Client(Protocol):
         limit_param: str = "limit",
     ) -> Iterator[Page]: ...
 
-    def fan_out(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]: ...
+    def fan_out(
+        self, fn: Callable[[T], R], items: Iterable[T], threads: Threads | None = None
+    ) -> Iterator[R]: ...
 
 
 KnownKeys = Callable[[Sequence[tuple[Any, ...]]], set[tuple[Any, ...]]]
@@ -112,6 +115,12 @@ class ExtractContext:
     """A people pass shared with another object of the run, or None."""
     listings: ListingCache | None = None
     """The run's small top-level listings, read once (parents of several objects)."""
+    threads: Threads | None = None
+    """The run's thread budget for fan-outs and child streams (None: one per call)."""
+
+    def fan_out(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """``client.fan_out`` on the run's thread budget."""
+        return self.client.fan_out(fn, items, self.threads)
 
     def page_size(self, spec: ObjectSpec | None = None) -> int | None:
         """Records per request: the object's maximum, at most one batch for objects

@@ -42,6 +42,7 @@ from ..load.table import TableAltered
 from ..locks import LockLost
 from ..logs import redact
 from ..stats import ObjectStats
+from ..threads import Threads
 from .crash import CrashPoints
 from .guard import guard_mass_drop
 from .keys import existing_keys
@@ -78,6 +79,8 @@ class Services:
     """Seconds a full refresh's swap waits (per try) for sessions reading the old table."""
     max_drop: float = 0.5
     """Share of a table's rows a full refresh may drop (full_refresh_max_drop, engine/guard)."""
+    threads: Threads | None = None
+    """The run's thread budget for fan-outs and streams (``replicate`` makes one if None)."""
 
     @property
     def engine(self) -> sa.Engine:
@@ -172,6 +175,7 @@ class ObjectRun:
                 warn=svc.progress.say,
                 feed=self.feed,
                 listings=self.listings,
+                threads=svc.threads,
             )
             self._estimate(ctx)
             batches = extract(ctx)

@@ -5,6 +5,8 @@ The engine knows no HTTP (the client does) and no SQL beyond transactions
 client's rate limiter, the longest first (by the API calls of their last
 run), so a run uses the request budget instead of waiting on one listing at
 a time; children list their parents from the API, so no order is needed.
+The objects' fan-outs and child streams share one thread budget of the
+client's concurrency (``Services.threads``, :mod:`cio_replicate.threads`).
 One object failing does not stop the others; the run record says
 ``partial`` and the CLI exits with 4. A wrong key (401) stops the run:
 objects still running stop at their next batch.
@@ -25,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import migrate, state
 from ..catalog import ObjectSpec, resolve_selection
@@ -37,6 +39,7 @@ from ..http import LogStats, open_client
 from ..listings import ListingCache
 from ..load import Target
 from ..load.dberrors import error_message
+from ..threads import Threads
 from .crash import CrashPoints
 from .objects import ObjectRun, Services
 from .report import ObjectStats, Progress, RunReport
@@ -68,6 +71,9 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
         run_id = state.start_run(conn, command="replicate", objects=names, now=started)
         previous = {n: r.api_calls for n, r in state.last_object_runs(conn).items()}
     mark = svc.requests.snapshot()
+    own = None if svc.threads is not None else Threads(getattr(svc.client, "concurrency", 1))
+    if own is not None:  # one budget for the fan-outs and streams of every object
+        svc = replace(svc, threads=own)
     interrupt = svc.client.stopping
     stop = threading.Event()
     plan = _Plan(svc, run_id, int(started), filters, options.full_refresh, stop, ListingCache())
@@ -81,6 +87,9 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
     except BaseException as exc:
         _finish(svc, run_id, "failed", mark, error_message(exc))
         raise
+    finally:
+        if own is not None:
+            own.shutdown()  # every object has closed its extraction: nothing is running
     order = {name: i for i, name in enumerate(names)}
     results = tuple(sorted(done, key=lambda r: order[r.name]))
     report = RunReport(run_id, started, svc.clock(), results, time.perf_counter() - t0)

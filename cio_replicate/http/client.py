@@ -7,14 +7,11 @@ The transport is the one seam for I/O: tests pass the sandbox's MockTransport.
 
 from __future__ import annotations
 
-import contextvars
 import random
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,6 +28,7 @@ from ..errors import (
     RetryExhaustedError,
 )
 from ..logs import redact
+from ..threads import Threads
 from .deadline import send_within
 from .pagination import Check, Page, envelope_problem, paginate
 from .ratelimit import Clock, LimiterRegistry, RateLimiter, Sleep, pause
@@ -198,31 +196,28 @@ class CioClient:
             where=f"{method} {path}",
         )
 
-    def fan_out(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+    def fan_out(
+        self, fn: Callable[[T], R], items: Iterable[T], threads: Threads | None = None
+    ) -> Iterator[R]:
         """``fn`` over ``items`` on up to ``concurrency`` threads; results in input order.
 
         At most 2 x concurrency items are in flight, so a long input is not
         submitted at once. The first exception (in input order) propagates.
+        A replication run passes its own budget (``threads``): the fan-outs of
+        all its objects then share it (:mod:`cio_replicate.threads`).
         """
         if self.concurrency <= 1:
             yield from map(fn, items)
             return
-        window = self.concurrency * 2
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="cio-http") as pool:
-            pending: deque[Future[R]] = deque()
-            try:
-                for item in items:
-                    self._check_stop("fan-out", "(further items)")
-                    # each call runs in a copy of the caller's context: the request
-                    # log's scope (the object being replicated) follows it.
-                    pending.append(pool.submit(contextvars.copy_context().run, fn, item))
-                    if len(pending) >= window:
-                        yield pending.popleft().result()
-                while pending:
-                    yield pending.popleft().result()
-            finally:
-                for future in pending:
-                    future.cancel()
+
+        def check() -> None:
+            self._check_stop("fan-out", "(further items)")
+
+        if threads is not None:
+            yield from threads.map(fn, items, check)
+            return
+        with Threads(self.concurrency, name="cio-http") as own:
+            yield from own.map(fn, items, check)
 
     def limiter(self, budget: str) -> RateLimiter:
         """The rate limiter of one budget (``app``, ``track``, ``send``, ...) at its rate."""
