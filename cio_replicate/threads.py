@@ -57,14 +57,19 @@ class Threads:
         self, fn: Callable[[T], R], items: Iterable[T], check: Callable[[], None] = lambda: None
     ) -> Iterator[R]:
         """``fn`` over ``items``, results in input order; at most ``2 x limit`` items in
-        flight. ``check()`` runs before each item is started (it raises to stop). The
-        first exception (in input order) propagates; on return every started call has
-        ended."""
+        flight, and never more at work than the budget's threads (the caller works only
+        when others hold every thread and none of its own calls is running).
+        ``check()`` runs before each item is started (it raises to stop). The first
+        exception (in input order) propagates; on return every started call has ended."""
         pending: deque[Future[R]] = deque()
         try:
             for item in items:
                 check()
                 future = self.try_submit(fn, item)
+                while future is None and pending:  # wait for a thread of ours to free
+                    yield pending.popleft().result()
+                    future = self.try_submit(fn, item)
+                # no thread free and none of ours busy: the budget is others'; work here
                 pending.append(future if future is not None else _done(fn, item))
                 if len(pending) >= 2 * self.limit:
                     yield pending.popleft().result()
