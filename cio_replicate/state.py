@@ -24,7 +24,7 @@ import math
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -43,11 +43,12 @@ from .locks import (
     try_lock,
     utc,
 )
+from .positions import Position, read_position
+from .stats import ObjectStats, ObjectStatus
 from .systables import run_objects, runs, state
 
 Mode = Literal["incremental", "append", "full"]
 RunStatus = Literal["running", "success", "partial", "failed", "interrupted"]
-ObjectStatus = Literal["running", "success", "failed", "skipped", "interrupted"]
 
 __all__ = [
     "DEFAULT_STALE_AFTER",
@@ -55,6 +56,8 @@ __all__ = [
     "ObjectLock",
     "ObjectState",
     "ObjectStats",
+    "ObjectStatus",
+    "Position",
     "finish_object",
     "finish_run",
     "heartbeat",
@@ -65,6 +68,7 @@ __all__ = [
     "new_run_id",
     "next_watermark",
     "read_floor",
+    "read_position",
     "release",
     "reset_state",
     "resume_since",
@@ -108,19 +112,13 @@ def source_start(run_start: int, our_now: float, source_now: float | None) -> in
     return math.floor(run_start + source_now - our_now)
 
 
-def resume_since(saved: Mapping[str, Any]) -> int | None:
-    """Where the watermark of a resumed read is capped: ``since`` (the source's time
-    at the start of the run that began the read), or for positions written by
-    earlier versions the end of their time window; None when unknown (the
+def resume_since(saved: Any) -> int | None:
+    """Where the watermark of a resumed read is capped (:attr:`Position.cap`): ``since``
+    (the source's time at the start of the run that began the read), or for positions
+    written by earlier versions the end of their time window; None when unknown (the
     watermark then stays where it was: the next run reads from there again)."""
-    since = saved.get("since")
-    if isinstance(since, int | float) and not isinstance(since, bool):
-        return int(since)
-    at = saved.get("at")
-    win = at.get("window") if isinstance(at, Mapping) else None
-    if isinstance(win, list | tuple) and len(win) == 2:
-        return int(win[1])
-    return None
+    position = read_position(saved)
+    return None if position is None else position.cap
 
 
 def next_watermark(
@@ -270,17 +268,6 @@ def finish_run(
     conn.execute(run_objects.update().where(unfinished).values(finished_at=from_unix(now), **left))
 
 
-@dataclass(frozen=True)
-class ObjectStats:
-    status: ObjectStatus
-    rows_inserted: int = 0
-    rows_updated: int = 0
-    rows_deleted: int = 0
-    api_calls: int = 0
-    errors: int = 0
-    message: str | None = None
-
-
 def start_object(conn: sa.Connection, run_id: str, object_name: str, *, now: float) -> None:
     conn.execute(
         run_objects.insert().values(
@@ -294,9 +281,9 @@ def finish_object(
 ) -> None:
     values = {
         "status": stats.status,
-        "rows_inserted": stats.rows_inserted,
-        "rows_updated": stats.rows_updated,
-        "rows_deleted": stats.rows_deleted,
+        "rows_inserted": stats.inserted,
+        "rows_updated": stats.updated,
+        "rows_deleted": stats.deleted,
         "api_calls": stats.api_calls,
         "errors": stats.errors,
         "message": stats.message,
@@ -319,25 +306,7 @@ def finish_object(
 # --- what `status` shows ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ObjectRun:
-    """One object's part in one run, joined with the run's command."""
-
-    object_name: str
-    run_id: str
-    command: str
-    status: str
-    started_at: datetime | None
-    finished_at: datetime | None
-    rows_inserted: int
-    rows_updated: int
-    rows_deleted: int
-    api_calls: int
-    errors: int
-    message: str | None
-
-
-def _latest(conn: sa.Connection, where: sa.ColumnElement[bool] | None) -> dict[str, ObjectRun]:
+def _latest(conn: sa.Connection, where: sa.ColumnElement[bool] | None) -> dict[str, ObjectStats]:
     condition = sa.true() if where is None else where
     newest = (
         sa.select(run_objects.c.object_name, sa.func.max(run_objects.c.started_at).label("at"))
@@ -357,40 +326,40 @@ def _latest(conn: sa.Connection, where: sa.ColumnElement[bool] | None) -> dict[s
         )
         .where(condition)
     )
-    latest: dict[str, ObjectRun] = {}
+    latest: dict[str, ObjectStats] = {}
     for row in conn.execute(query).all():
         m = row._mapping
-        item = ObjectRun(
-            object_name=m["object_name"],
+        item = ObjectStats(
+            name=m["object_name"],
             run_id=m["run_id"],
             command=m["command"],
             status=m["status"],
             started_at=None if m["started_at"] is None else utc(m["started_at"]),
             finished_at=None if m["finished_at"] is None else utc(m["finished_at"]),
-            rows_inserted=int(m["rows_inserted"]),
-            rows_updated=int(m["rows_updated"]),
-            rows_deleted=int(m["rows_deleted"]),
+            inserted=int(m["rows_inserted"]),
+            updated=int(m["rows_updated"]),
+            deleted=int(m["rows_deleted"]),
             api_calls=int(m["api_calls"]),
             errors=int(m["errors"]),
             message=m["message"],
         )
-        seen = latest.get(item.object_name)
+        seen = latest.get(item.name)
         if seen is None or _when(item) >= _when(seen):
-            latest[item.object_name] = item
+            latest[item.name] = item
     return latest
 
 
-def _when(item: ObjectRun) -> tuple[bool, float]:
+def _when(item: ObjectStats) -> tuple[bool, float]:
     """Order of runs that started in the same second: unfinished last, then by finish."""
     done = item.finished_at
     return (done is None, done.timestamp() if done else 0.0)
 
 
-def last_object_runs(conn: sa.Connection) -> dict[str, ObjectRun]:
+def last_object_runs(conn: sa.Connection) -> dict[str, ObjectStats]:
     """Each object's most recent run."""
     return _latest(conn, None)
 
 
-def last_object_errors(conn: sa.Connection) -> dict[str, ObjectRun]:
+def last_object_errors(conn: sa.Connection) -> dict[str, ObjectStats]:
     """Each object's most recent run that failed or reported errors."""
     return _latest(conn, sa.or_(run_objects.c.status == "failed", run_objects.c.errors > 0))

@@ -90,10 +90,14 @@ def _record_history(url: str) -> None:
         run = start_run(conn, command="replicate", objects=["Campaigns", "Segments"], now=T0)
         start_object(conn, run, "Campaigns", now=T0)
         save_state(conn, "Campaigns", watermark=T0, resume=None, run_id=run, now=T0, rows_added=7)
-        finish_object(conn, run, "Campaigns", ObjectStats("success", 7), now=T0 + 1)
+        finish_object(conn, run, "Campaigns", ObjectStats(status="success", inserted=7), now=T0 + 1)
         start_object(conn, run, "Segments", now=T0)
         finish_object(
-            conn, run, "Segments", ObjectStats("failed", errors=1, message="HTTP 503"), now=T0 + 2
+            conn,
+            run,
+            "Segments",
+            ObjectStats(status="failed", errors=1, message="HTTP 503"),
+            now=T0 + 2,
         )
         finish_run(conn, run, status="partial", now=T0 + 3)
     engine.dispose()
@@ -176,7 +180,7 @@ def test_status_fits_100_columns_with_details_under_v(
         start_object(conn, run, "TransactionalMessageDeliveries", now=T0)
         save_state(conn, "TransactionalMessageDeliveries", watermark=T0, resume=None, run_id=run,
                    now=T0, rows_added=1_234_567)  # fmt: skip
-        stats = ObjectStats("failed", errors=1, message=long_error.strip())
+        stats = ObjectStats(status="failed", errors=1, message=long_error.strip())
         finish_object(conn, run, "TransactionalMessageDeliveries", stats, now=T0 + 1)
         finish_run(conn, run, status="failed", now=T0 + 2)
     engine.dispose()

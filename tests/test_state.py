@@ -148,15 +148,23 @@ def test_runs_and_per_object_stats(engine: sa.Engine) -> None:
             conn,
             first,
             "Campaigns",
-            ObjectStats("failed", rows_inserted=2, api_calls=3, errors=1, message="HTTP 500"),
+            ObjectStats(status="failed", inserted=2, api_calls=3, errors=1, message="HTTP 500"),
             now=T0 + 1,
         )
-        finish_object(conn, first, "Segments", ObjectStats("success", 5, 1, 0, 2), now=T0 + 1)
+        finish_object(
+            conn,
+            first,
+            "Segments",
+            ObjectStats(status="success", inserted=5, updated=1, api_calls=2),
+            now=T0 + 1,
+        )
         finish_run(conn, first, status="partial", now=T0 + 2, api_calls=5, error="1 failed")
     with engine.begin() as conn:
         second = start_run(conn, command="replicate", objects=["Campaigns"], now=T0 + 60)
         start_object(conn, second, "Campaigns", now=T0 + 60)
-        finish_object(conn, second, "Campaigns", ObjectStats("success", 0, 4), now=T0 + 61)
+        finish_object(
+            conn, second, "Campaigns", ObjectStats(status="success", updated=4), now=T0 + 61
+        )
         finish_run(conn, second, status="success", now=T0 + 62)
     with engine.connect() as conn:
         latest = last_object_runs(conn)
@@ -181,7 +189,7 @@ def test_a_run_that_ends_early_leaves_no_object_running(engine: sa.Engine) -> No
     with engine.begin() as conn:
         run = start_run(conn, command="replicate", objects=["Campaigns", "Segments"], now=T0)
         start_object(conn, run, "Campaigns", now=T0)
-        finish_object(conn, run, "Campaigns", ObjectStats("success", 1), now=T0 + 1)
+        finish_object(conn, run, "Campaigns", ObjectStats(status="success", inserted=1), now=T0 + 1)
         start_object(conn, run, "Segments", now=T0 + 1)
         finish_run(conn, run, status="failed", now=T0 + 2, error="KeyboardInterrupt")
     with engine.connect() as conn:

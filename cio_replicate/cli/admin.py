@@ -19,7 +19,7 @@ from ..load import target_engine
 from ..migrate import current_revision, head_revision, upgrade
 from ..state import (
     LockHolder,
-    ObjectRun,
+    ObjectStats,
     holder_is_live,
     last_object_errors,
     last_object_runs,
@@ -85,14 +85,17 @@ def db_upgrade(ctx: click.Context, /, **flags: object) -> None:
 # --- status -----------------------------------------------------------------------
 
 
-def _record_json(item: ObjectRun | LockHolder) -> dict[str, Any]:
+def _record_json(item: ObjectStats | LockHolder) -> dict[str, Any]:
     """A run or lock record as JSON (times ISO 8601 UTC); the object is the caller's key."""
-    values = asdict(item)
-    del values["object_name"]
+    if isinstance(item, ObjectStats):
+        values = item.run_fields()
+    else:
+        values = asdict(item)
+        del values["object_name"]
     return {k: _iso(v) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
-def _run_json(item: ObjectRun | None) -> dict[str, Any] | None:
+def _run_json(item: ObjectStats | None) -> dict[str, Any] | None:
     return None if item is None else _record_json(item)
 
 

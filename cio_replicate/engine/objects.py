@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -36,15 +37,15 @@ from ..load.replace import SwapPolicy, SwapTimeout
 from ..load.table import TableAltered
 from ..locks import LockLost
 from ..logs import redact
+from ..stats import ObjectStats
 from .guard import guard_mass_drop
 from .keys import existing_keys
-from .report import ObjectResult
-from .rows import Tally, cursor_of, keeps, write_mode
+from .rows import cursor_of, keeps, max_cursor, write_mode
 from .services import RunStopped, Services, announce_estimate, holder_message, take_lock
 
 log = logging.getLogger("cio_replicate.engine")
 
-__all__ = ["ObjectRun", "RunStopped", "Services", "Tally", "cursor_of", "keeps", "write_mode"]
+__all__ = ["ObjectRun", "RunStopped", "Services", "cursor_of", "keeps", "write_mode"]
 
 
 class ObjectRun:
@@ -69,7 +70,7 @@ class ObjectRun:
         self.rebuild = rebuild
         self.partial = filters.touches(spec)
         self.mode = write_mode(spec, rebuild=rebuild, partial=self.partial)
-        self.tally = Tally()
+        self.stats = ObjectStats(spec.name, mode=spec.mode if not rebuild else "full")
         self.stop = stop or threading.Event()
         self.feed = feed
         self.listings = listings
@@ -83,13 +84,13 @@ class ObjectRun:
 
     # --- the steps ------------------------------------------------------------
 
-    def run(self) -> ObjectResult:
+    def run(self) -> ObjectStats:
         """Replicate the object; its API calls are counted under its name."""
         self.svc.progress.start(self.spec.name)
         with self.svc.requests.scope(self.spec.name):
             return self._run()
 
-    def _run(self) -> ObjectResult:
+    def _run(self) -> ObjectStats:
         svc, name = self.svc, self.spec.name
         if self._interrupted():
             return self._result("interrupted", "not started")
@@ -109,24 +110,25 @@ class ObjectRun:
             floor = None
             if not self.rebuild or self.partial:
                 floor = state.read_floor(self.spec.mode, current.watermark, svc.lookback)
-            saved = current.resume if isinstance(current.resume, dict) else {}
+            saved = state.read_position(current.resume)
             if self.mode == "replace" or self.partial:
-                saved = {}
-            if saved:  # a resumed read: its watermark is capped where the first run began
-                self._since, self._since_set = state.resume_since(saved), True
-            self.tally.max_cursor = saved.get("max")
+                saved = None
+            if saved is not None:  # a resumed read: its watermark is capped where it began
+                self._since, self._since_set = saved.cap, True
+            self.stats.max_cursor = saved.max if saved else None
             ctx = ExtractContext(
                 client=svc.client,
                 spec=self.spec,
                 floor=floor,
                 until=self.run_start,
-                resume=saved.get("at"),
+                resume=saved.at if saved else None,
                 filters=self.filters,
                 batch_size=svc.batch_size,
                 known=self._known if self.mode == "insert" else None,
                 warn=svc.progress.say,
                 feed=self.feed,
                 listings=self.listings,
+                threads=svc.threads,
             )
             announce_estimate(svc, ctx)
             batches = extract(ctx)
@@ -161,23 +163,22 @@ class ObjectRun:
     def _batches(
         self, batches: Iterator[Batch], keep: Callable[[Record], bool], old: int | None
     ) -> None:
-        svc, spec = self.svc, self.spec
+        svc = self.svc
         table = self._table()
         with svc.engine.connect() as conn:
             table.verify(conn)  # a table altered by hand: a hint, not a driver error
         for batch in batches:
             svc.crash.reached("batch")
             records = [r for r in batch.records if keep(r)]
-            self.tally.cursors(spec, records)
-            self.tally.pages += batch.pages
+            self._count(records, batch.pages)
             rows = table.prepare(records)
             with svc.target.begin() as conn:
                 if self.mode == "insert":
-                    self.tally.inserted += table.insert_missing(conn, rows)
+                    self.stats.inserted += table.insert_missing(conn, rows)
                 else:
                     ins, upd = table.upsert(conn, rows)
-                    self.tally.inserted += ins
-                    self.tally.updated += upd
+                    self.stats.inserted += ins
+                    self.stats.updated += upd
                 self._guard(conn)
                 self._save(conn, batch, old)
                 svc.crash.reached("write")
@@ -199,16 +200,15 @@ class ObjectRun:
                     self._check_stop()
                 svc.crash.reached("batch")
                 records = [r for r in batch.records if keep(r)]
-                self.tally.cursors(spec, records)
-                self.tally.pages += batch.pages
-                self.tally.staged += len(records)
+                self._count(records, batch.pages)
+                self.stats.staged += len(records)
                 self._tick()
                 yield table.prepare(records)
 
         def finish(conn: sa.Connection, outcome: ReplaceResult) -> None:
-            self.tally.inserted += outcome.inserted
-            self.tally.updated += outcome.updated
-            self.tally.deleted += outcome.deleted
+            self.stats.inserted += outcome.inserted
+            self.stats.updated += outcome.updated
+            self.stats.deleted += outcome.deleted
             if self.rebuild:
                 state.reset_state(conn, spec.name)
             self._save(conn, Batch([], done=True), old, rows_total=outcome.rows)
@@ -231,11 +231,9 @@ class ObjectRun:
             watermark: int | None = None
             resume: dict[str, Any] | None = None
             if batch.done and since is not None:
-                watermark = state.next_watermark(old, [self.tally.max_cursor], since)
+                watermark = state.next_watermark(old, [self.stats.max_cursor], since)
             elif not batch.done:
-                resume = {"at": batch.resume, "max": self.tally.max_cursor}
-                if since is not None:
-                    resume["since"] = since
+                resume = state.Position(batch.resume, self.stats.max_cursor, since).to_json()
             state.save_state(
                 conn,
                 name,
@@ -243,15 +241,13 @@ class ObjectRun:
                 resume=resume,
                 run_id=self.run_id,
                 now=now,
-                rows_added=self.tally.inserted - self._saved_inserted,
+                rows_added=self.stats.inserted - self._saved_inserted,
                 rows_total=rows_total,
             )
-            self._saved_inserted = self.tally.inserted
-        stats = state.ObjectStats(
+            self._saved_inserted = self.stats.inserted
+        stats = replace(
+            self.stats,
             status="success" if batch.done else "running",
-            rows_inserted=self.tally.inserted,
-            rows_updated=self.tally.updated,
-            rows_deleted=self.tally.deleted,
             api_calls=self._calls().calls,
             message=self._note() if batch.done else None,
         )
@@ -269,6 +265,10 @@ class ObjectRun:
             self._since = state.source_start(self.run_start, now, source_now)
             self._since_set = True
         return self._since
+
+    def _count(self, records: list[Record], pages: int) -> None:
+        self.stats.max_cursor = max_cursor(self.spec, records, self.stats.max_cursor)
+        self.stats.pages += pages
 
     def _known(self, keys: Sequence[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
         with self.svc.engine.connect() as conn:
@@ -312,74 +312,54 @@ class ObjectRun:
         calls = self._calls()
         self.svc.progress.update(
             self.spec.name,
-            self.tally.inserted + self.tally.updated + self.tally.staged,
-            self.tally.pages,
+            self.stats.inserted + self.stats.updated + self.stats.staged,
+            self.stats.pages,
             calls.calls,
             calls.throttled,
             calls.wait_seconds + calls.retry_wait_seconds,
         )
 
-    def _failed(self, exc: BaseException) -> ObjectResult:
+    def _failed(self, exc: BaseException) -> ObjectStats:
         if isinstance(exc, LockLost | TableAltered | SwapTimeout):  # whole sentences
             message = one_line(str(exc))
         else:
             message = error_message(exc, self.spec.table)  # one line: no SQL, no values
-        try:
-            with self.svc.target.begin() as conn:
-                stats = state.ObjectStats(
-                    status="failed",
-                    rows_inserted=self.tally.inserted,
-                    rows_updated=self.tally.updated,
-                    rows_deleted=self.tally.deleted,
-                    api_calls=self._calls().calls,
-                    errors=1,
-                    message=message,
-                )
-                state.finish_object(conn, self.run_id, self.spec.name, stats, now=self.svc.clock())
-        except Exception:  # the database itself may be what failed
-            log.debug("could not record the failure of %s", self.spec.name, exc_info=True)
-        return self._result("failed", message)
+        return self._end("failed", message)
 
-    def _stopped(self) -> ObjectResult:
+    def _stopped(self) -> ObjectStats:
         """Interrupted: the committed batches stay, the next run goes on from them."""
         if self.mode == "replace":
             message = "stopped before the rebuild was complete: the next run rebuilds it"
         else:
             message = "stopped: committed batches kept, the next run goes on from them"
+        return self._end("interrupted", message)
+
+    def _end(self, status: Literal["failed", "interrupted"], message: str) -> ObjectStats:
+        """Record how the object ended (the database itself may be what failed)."""
+        stats = replace(self.stats, status=status, errors=int(status == "failed"), message=message)
         try:
             with self.svc.target.begin() as conn:
-                stats = state.ObjectStats(
-                    status="interrupted",
-                    rows_inserted=self.tally.inserted,
-                    rows_updated=self.tally.updated,
-                    rows_deleted=self.tally.deleted,
-                    api_calls=self._calls().calls,
-                    message=message,
-                )
+                stats.api_calls = self._calls().calls
                 state.finish_object(conn, self.run_id, self.spec.name, stats, now=self.svc.clock())
-        except Exception:  # the database itself may be what failed
-            log.debug("could not record the interruption of %s", self.spec.name, exc_info=True)
-        return self._result("interrupted", message)
+        except Exception:
+            what = "failure" if status == "failed" else "interruption"
+            log.debug("could not record the %s of %s", what, self.spec.name, exc_info=True)
+        return self._result(status, message)
 
     def _result(
         self,
         status: Literal["success", "failed", "skipped", "interrupted"],
         message: str | None,
-    ) -> ObjectResult:
+    ) -> ObjectStats:
         calls = self._calls()
         try:
             with self.svc.engine.connect() as conn:
                 watermark = state.load_state(conn, self.spec.name).watermark
         except Exception:  # the database itself may be what failed
             watermark = None
-        return ObjectResult(
-            name=self.spec.name,
-            mode=self.spec.mode if not self.rebuild else "full",
+        return replace(
+            self.stats,
             status=status,
-            inserted=self.tally.inserted,
-            updated=self.tally.updated,
-            deleted=self.tally.deleted,
-            pages=self.tally.pages,
             api_calls=calls.calls,
             throttled=calls.throttled,
             wait_seconds=calls.wait_seconds + calls.retry_wait_seconds,

@@ -28,7 +28,7 @@ from rich.text import Text
 from ..logs import emit, log_format, redact
 
 if TYPE_CHECKING:
-    from .report import ObjectResult
+    from ..stats import ObjectStats
 
 CallCounter = Callable[[str], int]
 """API calls counted so far under an object's name (cumulative; marks are taken at start)."""
@@ -146,7 +146,7 @@ class _Model:
     counter: CallCounter | None = None
     started: float = 0.0
     running: dict[str, _Object] = field(default_factory=dict)
-    finished: dict[str, ObjectResult] = field(default_factory=dict)
+    finished: dict[str, ObjectStats] = field(default_factory=dict)
 
 
 class Progress:
@@ -251,7 +251,7 @@ class Progress:
         if due:
             self._progress_line(snap)
 
-    def finish(self, result: ObjectResult) -> None:
+    def finish(self, result: ObjectStats) -> None:
         with self._lock:
             self._model.running.pop(result.name, None)
             self._model.finished[result.name] = result

@@ -9,35 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..stats import ObjectStats
 from .progress import Progress, duration
 
-__all__ = ["ObjectResult", "Progress", "RunReport", "summary_table"]
-
-Status = Literal["success", "failed", "skipped", "interrupted"]
-
-
-@dataclass(frozen=True)
-class ObjectResult:
-    name: str
-    mode: str
-    status: Status
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    pages: int = 0
-    api_calls: int = 0
-    throttled: int = 0
-    """429 answers received (each one waited for and retried)."""
-    wait_seconds: float = 0.0
-    """Seconds spent waiting (rate limiter plus retry backoff), summed over the object's
-    requests in flight: with several at once it can exceed the object's wall time, so
-    it is in the JSON summary only."""
-    seconds: float = 0.0
-    watermark: int | None = None
-    message: str | None = None
+__all__ = ["ObjectStats", "Progress", "RunReport", "summary_table"]
 
 
 @dataclass(frozen=True)
@@ -46,12 +24,12 @@ class RunReport:
     started: float
     """The run's start (unix seconds, run clock): watermarks are capped here."""
     finished: float
-    results: tuple[ObjectResult, ...]
+    results: tuple[ObjectStats, ...]
     seconds: float = 0.0
     """Elapsed wall time."""
 
     @property
-    def failed(self) -> tuple[ObjectResult, ...]:
+    def failed(self) -> tuple[ObjectStats, ...]:
         return tuple(r for r in self.results if r.status == "failed")
 
     @property
@@ -82,7 +60,7 @@ class RunReport:
             "api_calls": sum(r.api_calls for r in self.results),
             "objects": [
                 {
-                    **asdict(r),
+                    **r.report_fields(),
                     "wait_seconds": round(r.wait_seconds, 3),
                     "seconds": round(r.seconds, 3),
                 }

@@ -1,10 +1,10 @@
 """What an object's run keeps of the records it reads: the write mode, the records
-at or above the read floor, and the counts and largest cursor committed."""
+at or above the read floor, and the largest cursor committed (the counts are in
+:class:`cio_replicate.stats.ObjectStats`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..catalog import ObjectSpec
@@ -13,23 +13,15 @@ from ..extract import Record
 WriteMode = Literal["upsert", "insert", "replace"]
 
 
-@dataclass
-class Tally:
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    pages: int = 0
-    max_cursor: int | None = None
-    staged: int = 0
-    """Rows staged for a rebuild (counted as inserted/updated only at the swap)."""
-
-    def cursors(self, spec: ObjectSpec, records: Iterable[Record]) -> None:
-        if spec.cursor is None:
-            return
-        for record in records:
-            value = cursor_of(record, spec.cursor)
-            if value is not None and (self.max_cursor is None or value > self.max_cursor):
-                self.max_cursor = value
+def max_cursor(spec: ObjectSpec, records: Iterable[Record], current: int | None) -> int | None:
+    """The largest cursor value among ``current`` and the records'."""
+    if spec.cursor is None:
+        return current
+    for record in records:
+        value = cursor_of(record, spec.cursor)
+        if value is not None and (current is None or value > current):
+            current = value
+    return current
 
 
 def cursor_of(record: Mapping[str, Any], name: str) -> int | None:

@@ -5,6 +5,8 @@ The engine knows no HTTP (the client does) and no SQL beyond transactions
 client's rate limiter, the longest first (by the API calls of their last
 run), so a run uses the request budget instead of waiting on one listing at
 a time; children list their parents from the API, so no order is needed.
+The objects' fan-outs and child streams share one thread budget of the
+client's concurrency (``Services.threads``, :mod:`cio_replicate.threads`).
 One object failing does not stop the others; the run record says
 ``partial`` and the CLI exits with 4. A wrong key (401) stops the run:
 objects still running stop at their next batch.
@@ -25,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import migrate, state
 from ..catalog import ObjectSpec, resolve_selection
@@ -36,12 +38,13 @@ from ..extract import Feed, Filters, ListingCache, parse_filters
 from ..http import LogStats
 from ..load import Target
 from ..load.dberrors import error_message
+from ..threads import Threads
 from .crash import CrashPoints
 from .objects import ObjectRun
-from .report import ObjectResult, Progress, RunReport
+from .report import ObjectStats, Progress, RunReport
 from .services import Services
 
-Job = Callable[[], list[ObjectResult]]
+Job = Callable[[], list[ObjectStats]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
         run_id = state.start_run(conn, command="replicate", objects=names, now=started)
         previous = {n: r.api_calls for n, r in state.last_object_runs(conn).items()}
     mark = svc.requests.snapshot()
+    own = None if svc.threads is not None else Threads(getattr(svc.client, "concurrency", 1))
+    if own is not None:  # one budget for the fan-outs and streams of every object
+        svc = replace(svc, threads=own)
     interrupt = svc.client.stopping
     stop = threading.Event()
     plan = _Plan(svc, run_id, int(started), filters, options.full_refresh, stop, ListingCache())
@@ -81,6 +87,9 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
     except BaseException as exc:
         _finish(svc, run_id, "failed", mark, error_message(exc))
         raise
+    finally:
+        if own is not None:
+            own.shutdown()  # every object has closed its extraction: nothing is running
     order = {name: i for i, name in enumerate(names)}
     results = tuple(sorted(done, key=lambda r: order[r.name]))
     report = RunReport(run_id, started, svc.clock(), results, time.perf_counter() - t0)
@@ -133,7 +142,7 @@ class _Plan:
         return [job for _cost, job in weighted]
 
     def _single(self, spec: ObjectSpec) -> Job:
-        def job() -> list[ObjectResult]:
+        def job() -> list[ObjectStats]:
             result = self.object_run(spec).run()
             self.svc.progress.finish(result)
             return [result]
@@ -143,10 +152,10 @@ class _Plan:
     def _paired(self, producer: ObjectSpec, consumer: ObjectSpec) -> Job:
         """The producer reads people once and feeds the consumer, on a thread of its own."""
 
-        def job() -> list[ObjectResult]:
+        def job() -> list[ObjectStats]:
             feed = Feed(producer.name)
 
-            def consume() -> ObjectResult:
+            def consume() -> ObjectStats:
                 try:
                     return self.object_run(consumer, feed).run()
                 finally:
@@ -168,14 +177,14 @@ class _Plan:
 
 def _run_jobs(
     jobs: Sequence[Job], workers: int, stop: threading.Event, interrupt: threading.Event
-) -> list[ObjectResult]:
+) -> list[ObjectStats]:
     """Run the jobs on ``workers`` threads; the first exception stops the others and is raised
     (a KeyboardInterrupt also sets ``interrupt``: the others stop at their next request)."""
     if workers == 1:
         return [result for job in jobs for result in job()]
-    results: list[ObjectResult] = []
+    results: list[ObjectStats] = []
     with ThreadPoolExecutor(workers, thread_name_prefix="cio-object") as pool:
-        futures: list[Future[list[ObjectResult]]] = [
+        futures: list[Future[list[ObjectStats]]] = [
             pool.submit(contextvars.copy_context().run, job) for job in jobs
         ]
         try:

@@ -14,6 +14,7 @@ from ..clock import Clock
 from ..extract import Client, ExtractContext, estimate
 from ..http import RequestLog
 from ..load import Target
+from ..threads import Threads
 from .crash import CrashPoints
 from .report import Progress
 
@@ -42,6 +43,8 @@ class Services:
     """Seconds a full refresh's swap waits (per try) for sessions reading the old table."""
     max_drop: float = 0.5
     """Share of a table's rows a full refresh may drop (full_refresh_max_drop, engine/guard)."""
+    threads: Threads | None = None
+    """The run's thread budget for fan-outs and streams (``replicate`` makes one if None)."""
 
     @property
     def engine(self) -> sa.Engine:

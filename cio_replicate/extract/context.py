@@ -17,6 +17,8 @@ from typing import Any, Protocol, TypeVar
 from ..catalog import ObjectSpec
 from ..errors import UsageError
 from ..http import Page
+from ..positions import At
+from ..threads import Threads
 from .cache import ListingCache
 from .feed import Feed
 from .filters import Filters
@@ -24,7 +26,7 @@ from .filters import Filters
 log = logging.getLogger("cio_replicate.extract")
 
 Record = dict[str, Any]
-Resume = Mapping[str, Any]
+Resume = At
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -62,7 +64,9 @@ class Client(Protocol):
         limit_param: str = "limit",
     ) -> Iterator[Page]: ...
 
-    def fan_out(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]: ...
+    def fan_out(
+        self, fn: Callable[[T], R], items: Iterable[T], threads: Threads | None = None
+    ) -> Iterator[R]: ...
 
 
 KnownKeys = Callable[[Sequence[tuple[Any, ...]]], set[tuple[Any, ...]]]
@@ -97,6 +101,12 @@ class ExtractContext:
     """A pass shared with another object of the run (the catalog's ``feeds``), or None."""
     listings: ListingCache | None = None
     """The run's small top-level listings, read once (parents of several objects)."""
+    threads: Threads | None = None
+    """The run's thread budget for fan-outs and child streams (None: one per call)."""
+
+    def fan_out(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """``client.fan_out`` on the run's thread budget."""
+        return self.client.fan_out(fn, items, self.threads)
 
     def page_size(self, spec: ObjectSpec | None = None) -> int | None:
         """Records per request: the object's maximum, at most one batch for objects

@@ -3,12 +3,10 @@
 Above :mod:`~cio_replicate.extract.listing` in the package; an irregular
 parent (people) supplies its records through its registered ``parents`` hook.
 
-Resume position of a fan-out: ``{"pstart": <token of the parent page in
-progress>, "done": [<parent keys finished in that page>], "children":
-{<parent key>: <token of its next page>, ...}, "window": [start_ts, end_ts]}``.
-Parents of the page neither done nor in ``children`` start from their first
-page. ``"child": {"parent": <key>, "start": <token>} | None`` (one parent in
-progress, written by earlier versions) is still read.
+Resume position of a fan-out: a :class:`~cio_replicate.positions.FanOutPosition`
+(the parent page in progress, the parents of that page done, the parents read
+part way with their next page's token, the time window). Parents of the page
+neither done nor in ``children`` start from their first page.
 """
 
 from __future__ import annotations
@@ -20,8 +18,19 @@ from typing import Any
 
 from ..catalog import ObjectSpec, get_object
 from ..errors import NotFoundError
+from ..positions import FanOutPosition, ListingPosition
 from .context import Batch, ExtractContext, ParentPage, Record, Resume, hooks_of
-from .listing import child_path, is_last, key_of, listing, pages, query_params, shape, window
+from .listing import (
+    child_path,
+    is_last,
+    key_of,
+    listing,
+    pages,
+    query_params,
+    shape,
+    window,
+    window_pair,
+)
 from .streams import interleave
 
 
@@ -48,13 +57,13 @@ def listed_parents(
         ctx,
         spec=parent,
         floor=None,
-        resume={"start": start} if start else None,
+        resume=ListingPosition(start) if start else None,
         known=None,
     )
     token = start
     for batch in listing(parent_ctx):
         yield ParentPage(token, batch.records)
-        token = batch.resume.get("start") if batch.resume else None
+        token = batch.resume.start if isinstance(batch.resume, ListingPosition) else None
 
 
 def _as_id(value: str) -> Any:
@@ -105,46 +114,44 @@ def fan_out(ctx: ExtractContext) -> Iterator[Batch]:
     """
     spec = ctx.spec
     parent = get_object(spec.parent or "")
-    resume = dict(ctx.resume or {})
+    resume = as_fan_out(ctx.resume)
     win = window(ctx)
     stream = spec.paginated and not spec.per_person
     first = True
-    for ppage in parent_pages(ctx, parent, resume.get("pstart")):
-        done: set[str] = set(resume.get("done") or []) if first else set()
+    for ppage in parent_pages(ctx, parent, resume.pstart):
+        done: set[str] = set(resume.done) if first else set()
         todo = [p for p in ppage.records if key_of(p, parent.key) not in done]
         keys = {key_of(p, parent.key) for p in todo}
-        children = {k: t for k, t in in_progress(resume).items() if k in keys} if first else {}
+        children = {k: t for k, t in resume.children.items() if k in keys} if first else {}
         first = False
-        at = {"pstart": ppage.token, "window": win}
+        at = partial(FanOutPosition, ppage.token, window=window_pair(win))
         if stream:
             sources = [
                 (k, partial(_child_pages, ctx, p, children.get(k)))
                 for k, p in ((key_of(p, parent.key), p) for p in todo)
             ]
-            for pkey, (records, count, following) in interleave(sources, stream_width(ctx)):
+            for pkey, (records, count, following) in interleave(
+                sources, stream_width(ctx), threads=ctx.threads
+            ):
                 if following is None:
                     done.add(pkey)
                     children.pop(pkey, None)
                 else:
                     children[pkey] = following
-                yield Batch(
-                    records, count, {**at, "done": sorted(done), "children": dict(children)}
-                )
+                yield Batch(records, count, at(tuple(sorted(done)), dict(children)))
         else:
             buffer: list[Record] = []
             pages_in_buffer = 0
-            results = ctx.client.fan_out(lambda p: (p, fetch_children(ctx, p)), todo)
+            results = ctx.fan_out(lambda p: (p, fetch_children(ctx, p)), todo)
             for p, (records, count) in results:
                 buffer.extend(records)
                 pages_in_buffer += count
                 done.add(key_of(p, parent.key))
                 if len(buffer) >= ctx.batch_size:
-                    yield Batch(
-                        buffer, pages_in_buffer, {**at, "done": sorted(done), "children": {}}
-                    )
+                    yield Batch(buffer, pages_in_buffer, at(tuple(sorted(done))))
                     buffer, pages_in_buffer = [], 0
             if buffer or pages_in_buffer:
-                yield Batch(buffer, pages_in_buffer, {**at, "done": sorted(done), "children": {}})
+                yield Batch(buffer, pages_in_buffer, at(tuple(sorted(done))))
     yield Batch([], 0, None, done=True)
 
 
@@ -159,13 +166,11 @@ def stream_width(ctx: ExtractContext) -> int:
     return max(1, min(concurrency, STREAM_RECORDS // (3 * (ctx.page_size() or 100))))
 
 
-def in_progress(resume: Resume) -> dict[str, str]:
-    """Parents read part way, ``{key: next token}`` (earlier versions' ``child`` too)."""
-    children = {str(k): str(t) for k, t in (resume.get("children") or {}).items() if t}
-    old = resume.get("child")
-    if isinstance(old, Mapping) and old.get("parent") is not None and old.get("start"):
-        children.setdefault(str(old["parent"]), str(old["start"]))
-    return children
+def as_fan_out(resume: Resume | None) -> FanOutPosition:
+    """The fan-out's position (a stored position with a window only reads as a listing's)."""
+    if isinstance(resume, FanOutPosition):
+        return resume
+    return FanOutPosition(window=None if resume is None else resume.window)
 
 
 ChildPage = tuple[list[Record], int, str | None]

@@ -2,9 +2,10 @@
 
 A listing yields :class:`~cio_replicate.extract.context.Batch` es; each batch
 is committed by the engine together with its ``resume`` position, so a killed
-run continues after the last committed batch. Resume positions are plain JSON
-values; a listing's is ``{"start": <next page token>, "window": [start_ts,
-end_ts]}`` (a fan-out over parents: :mod:`cio_replicate.extract.fanout`).
+run continues after the last committed batch. Resume positions are typed
+values (:mod:`cio_replicate.positions`): a listing's is a
+:class:`~cio_replicate.positions.ListingPosition` (a fan-out over parents:
+:mod:`cio_replicate.extract.fanout`).
 
 A resume token the API no longer accepts (400) restarts that listing from the
 beginning: records are written by key, so reading some twice is harmless,
@@ -21,6 +22,7 @@ from typing import Any
 from ..catalog import ObjectSpec
 from ..errors import ApiError
 from ..http import Page, render_path
+from ..positions import ListingPosition
 from .context import EARLIEST, Batch, ExtractContext, Record
 
 # --- request pieces ---------------------------------------------------------
@@ -30,9 +32,9 @@ def window(ctx: ExtractContext) -> list[int] | None:
     """``[start_ts, end_ts]`` for objects the API filters by time (kept across resumes)."""
     if ctx.spec.since_param is None:
         return None
-    if ctx.resume and ctx.resume.get("window"):
-        start, end = ctx.resume["window"]
-        return [int(start), int(end)]
+    if ctx.resume is not None and ctx.resume.window:
+        start, end = ctx.resume.window
+        return [start, end]
     start = max(EARLIEST, ctx.floor) if ctx.floor is not None else EARLIEST
     return [start, max(start, ctx.until)]
 
@@ -139,7 +141,7 @@ def listing(ctx: ExtractContext) -> Iterator[Batch]:
     spec = ctx.spec
     win = window(ctx)
     params = query_params(ctx, win)
-    start = ctx.resume.get("start") if ctx.resume else None
+    start = ctx.resume.start if isinstance(ctx.resume, ListingPosition) else None
     # Newest first, no time filter: the page with the first record below the
     # floor is the last one needed (the engine drops the older records anyway).
     floor = ctx.floor if spec.newest_first else None
@@ -156,11 +158,15 @@ def listing(ctx: ExtractContext) -> Iterator[Batch]:
         yield Batch(
             records,
             pages=1,
-            resume=None if last else {"start": page.next, "window": win},
+            resume=None if last else ListingPosition(page.next, window_pair(win)),
             done=last,
         )
         if last:
             return
+
+
+def window_pair(win: list[int] | None) -> tuple[int, int] | None:
+    return None if win is None else (win[0], win[1])
 
 
 def cursors(spec: ObjectSpec, records: Sequence[Record]) -> list[int]:

@@ -59,7 +59,7 @@ def custom_objects(ctx: ExtractContext) -> Iterator[Batch]:
             path = child_path(spec, object_type)
             for _token, page in pages(ctx, listing, path, dict(spec.params), None):
                 idents = [(type_id, i) for i in page.records if isinstance(i, dict)]
-                found = [r for r in ctx.client.fan_out(fetch, idents) if r is not None]
+                found = [r for r in ctx.fan_out(fetch, idents) if r is not None]
                 records = [r for r in found if ctx.filters.keep(spec.name, r)]
                 yield Batch(records, 1 + len(idents))
     yield Batch([], 0, done=True)

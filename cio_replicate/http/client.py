@@ -11,13 +11,10 @@ and it knows no catalog: a caller sending a read as POST says so
 
 from __future__ import annotations
 
-import contextvars
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -25,6 +22,7 @@ import httpx
 
 from .. import __version__
 from ..errors import ApiError, ConfigError, Interrupted
+from ..threads import Threads
 from .attempt import Attempt, failed, gave_up, judge
 from .deadline import send_within
 from .pagination import Check, Page, envelope_problem, paginate
@@ -164,31 +162,28 @@ class CioClient:
             where=f"{method} {path}",
         )
 
-    def fan_out(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+    def fan_out(
+        self, fn: Callable[[T], R], items: Iterable[T], threads: Threads | None = None
+    ) -> Iterator[R]:
         """``fn`` over ``items`` on up to ``concurrency`` threads; results in input order.
 
         At most 2 x concurrency items are in flight, so a long input is not
         submitted at once. The first exception (in input order) propagates.
+        A replication run passes its own budget (``threads``): the fan-outs of
+        all its objects then share it (:mod:`cio_replicate.threads`).
         """
         if self.concurrency <= 1:
             yield from map(fn, items)
             return
-        window = self.concurrency * 2
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="cio-http") as pool:
-            pending: deque[Future[R]] = deque()
-            try:
-                for item in items:
-                    self._check_stop("fan-out", "(further items)")
-                    # each call runs in a copy of the caller's context: the request
-                    # log's scope (the object being replicated) follows it.
-                    pending.append(pool.submit(contextvars.copy_context().run, fn, item))
-                    if len(pending) >= window:
-                        yield pending.popleft().result()
-                while pending:
-                    yield pending.popleft().result()
-            finally:
-                for future in pending:
-                    future.cancel()
+
+        def check() -> None:
+            self._check_stop("fan-out", "(further items)")
+
+        if threads is not None:
+            yield from threads.map(fn, items, check)
+            return
+        with Threads(self.concurrency, name="cio-http") as own:
+            yield from own.map(fn, items, check)
 
     def limiter(self, budget: str) -> RateLimiter:
         """The rate limiter of one budget (``app``, ``track``, ``transactional``, ...):

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from cio_replicate.engine import ObjectResult, Progress, RunReport, summary_table
+from cio_replicate.engine import ObjectStats, Progress, RunReport, summary_table
 from cio_replicate.engine.progress import render_live
 
 
@@ -18,8 +18,8 @@ class Clock:
         return self.now
 
 
-def _result(name: str, status: str = "success", **figures: object) -> ObjectResult:
-    return ObjectResult(name=name, mode="incremental", status=status, **figures)  # type: ignore[arg-type]
+def _result(name: str, status: str = "success", **figures: object) -> ObjectStats:
+    return ObjectStats(name=name, mode="incremental", status=status, **figures)  # type: ignore[arg-type]
 
 
 def _running(clock: Clock, stream: io.StringIO, live: bool) -> tuple[Progress, dict[str, int]]:
@@ -137,3 +137,15 @@ def test_one_call_is_not_called_calls() -> None:
     progress.finish(_result("Campaigns", api_calls=2))
     lines = out.getvalue().splitlines()
     assert lines == ["Segments: success, 0 rows written, 1 call", "Campaigns: success, 0 rows written, 2 calls"]  # fmt: skip
+
+
+def test_the_json_summary_holds_each_objects_figures_and_no_internal_counter() -> None:
+    """The record the engine counts in (staged rows, max cursor, run id...) keeps its
+    working fields out of the summary: each object has exactly the documented figures."""
+    result = _result("Campaigns", inserted=3, staged=7, max_cursor=99, errors=1, run_id="r")
+    fields = RunReport("run", 0.0, 1.0, (result,), 1.0).summary_fields()
+    assert list(fields["objects"][0]) == [
+        "name", "mode", "status", "inserted", "updated", "deleted", "pages", "api_calls",
+        "throttled", "wait_seconds", "seconds", "watermark", "message",
+    ]  # fmt: skip
+    assert fields["objects"][0]["inserted"] == fields["inserted"] == 3
