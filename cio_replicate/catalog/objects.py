@@ -9,140 +9,22 @@ Order matters: a parent comes before its children.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any
-
 from . import writes
-from .model import Cost, ObjectSpec, Pushdown, frozen
-
-# Page sizes: documented maxima, else 100 (the sandbox enforces 100 where the
-# maximum is UNCONFIRMED, reference section 7).
-UNCONFIRMED_MAX = 100
-ATTRIBUTE_BATCH = 100  # ids per POST /v1/customers/attributes
-
-ALL_PEOPLE_FILTER: Mapping[str, Any] = MappingProxyType(
-    {"filter": {"and": [{"attribute": {"field": "cio_id", "operator": "exists"}}]}}
+from .model import ObjectSpec, Pushdown, frozen
+from .parts import (
+    ALL_PEOPLE_FILTER,
+    ATTRIBUTE_BATCH,
+    MESSAGE_SINCE,
+    MESSAGE_TS,
+    UNCONFIRMED_MAX,
+    by_parent,
 )
+from .people import PEOPLE_OBJECTS
 
-
-def _by_parent(column: str, placeholder: str, parent: str) -> Pushdown:
-    return Pushdown(column, "parent", placeholder, f"only the {parent} with this id")
-
-
-# Per-person paths address people by cio_id: `id_type=cio_id` and the value
-# prefixed `cio_` (APP-SPEC: "you must prefix the value with cio_").
-_PERSON = frozen(customer_id="cio_id")
-_BY_CIO_ID = frozen(id_type="cio_id")
-_MESSAGE_SINCE = Pushdown("created", "since", "start_ts", "start_ts = read floor")
-_MESSAGE_TS = ("created",)
-# Per-person fan-outs announce their cost: people x calls + the search, read twice.
-_COST_PER_PERSON = Cost()
-_COST_PER_PERSON_PAGES = Cost(more="more for long histories")
+__all__ = ["ALL_PEOPLE_FILTER", "ATTRIBUTE_BATCH", "CATALOG", "PEOPLE_OBJECTS", "UNCONFIRMED_MAX"]
 
 CATALOG: tuple[ObjectSpec, ...] = (
-    ObjectSpec(
-        name="Customers",
-        table="customers",
-        method="POST",
-        path="/v1/customers",
-        envelope="identifiers",
-        body=ALL_PEOPLE_FILTER,
-        key=("cio_id",),
-        mode="append",
-        cursor="created_at",
-        paginated=True,
-        page_size=1000,
-        batch_size=ATTRIBUTE_BATCH,
-        timestamps=("created_at",),
-        write=writes.CUSTOMERS,
-        extractor="customers",
-        pushdown=(
-            Pushdown("email", "query", "email", "GET /v1/customers?email=<value>"),
-            Pushdown("segment_id", "filter", "segment", '{"segment": {"id": <value>}}'),
-            Pushdown(
-                "<attribute>",
-                "filter",
-                "attribute",
-                '{"attribute": {"field": <column>, "operator": "eq", "value": <value>}}',
-            ),
-        ),
-        description="People: search all people (1000/page), then their attributes in batches of 100.",
-    ),
-    ObjectSpec(
-        name="CustomersAttributes",
-        table="customers_attributes",
-        method="POST",
-        path="/v1/customers/attributes",
-        envelope="customers",
-        parent="Customers",
-        key=("cio_id", "name"),
-        mode="full",
-        cursor=None,
-        batch_size=ATTRIBUTE_BATCH,
-        timestamps=("updated_at",),
-        extractor="customers_attributes",
-        feeds="Customers",
-        description="One row per person and attribute (cio_id, name, value, updated_at).",
-    ),
-    ObjectSpec(
-        name="CustomerSegments",
-        table="customer_segments",
-        path="/v1/customers/cio_{customer_id}/segments",
-        envelope="segments",
-        parent="Customers",
-        parent_params=_PERSON,
-        params=_BY_CIO_ID,
-        inherit=frozen(cio_id="cio_id"),
-        rename=frozen(id="segment_id"),
-        key=("cio_id", "segment_id"),
-        mode="full",
-        cursor=None,
-        cost=_COST_PER_PERSON,
-        timestamps=("created_at", "updated_at"),
-        pushdown=(_by_parent("cio_id", "customer_id", "person"),),
-        description="The segments each person belongs to (one call per person).",
-    ),
-    ObjectSpec(
-        name="CustomerMessages",
-        table="customer_messages",
-        path="/v1/customers/cio_{customer_id}/messages",
-        envelope="messages",
-        parent="Customers",
-        parent_params=_PERSON,
-        params=_BY_CIO_ID,
-        inherit=frozen(cio_id="cio_id"),
-        mode="append",
-        cursor="created",
-        paginated=True,
-        page_size=UNCONFIRMED_MAX,
-        cost=_COST_PER_PERSON_PAGES,
-        timestamps=_MESSAGE_TS,
-        pushdown=(_by_parent("cio_id", "customer_id", "person"), _MESSAGE_SINCE),
-        description="Messages sent to each person (one call per person and page).",
-    ),
-    ObjectSpec(
-        name="CustomerActivities",
-        table="customer_activities",
-        path="/v1/customers/cio_{customer_id}/activities",
-        envelope="activities",
-        parent="Customers",
-        parent_params=_PERSON,
-        params=_BY_CIO_ID,
-        inherit=frozen(cio_id="cio_id"),
-        mode="append",
-        cursor="timestamp",
-        paginated=True,
-        page_size=UNCONFIRMED_MAX,
-        cost=_COST_PER_PERSON_PAGES,
-        timestamps=("timestamp",),
-        pushdown=(
-            _by_parent("cio_id", "customer_id", "person"),
-            Pushdown("type", "query", "type", "activity type"),
-            Pushdown("name", "query", "name", "event or attribute name"),
-        ),
-        description="Activities of each person (one call per person and page).",
-    ),
+    *PEOPLE_OBJECTS,
     ObjectSpec(
         name="Segments",
         table="segments",
@@ -177,7 +59,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         page_size=None,  # the endpoint accepts only `start`
         timestamps=("created", "updated"),
         write=writes.CAMPAIGN_ACTIONS,
-        pushdown=(_by_parent("campaign_id", "campaign_id", "campaign"),),
+        pushdown=(by_parent("campaign_id", "campaign_id", "campaign"),),
         description="The actions (messages, webhooks ...) of each campaign.",
     ),
     ObjectSpec(
@@ -200,7 +82,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         mode="incremental",
         cursor="updated",
         timestamps=("created", "updated"),
-        pushdown=(_by_parent("broadcast_id", "broadcast_id", "broadcast"),),
+        pushdown=(by_parent("broadcast_id", "broadcast_id", "broadcast"),),
         description="The actions of each broadcast.",
     ),
     ObjectSpec(
@@ -214,8 +96,8 @@ CATALOG: tuple[ObjectSpec, ...] = (
         cursor="created",
         paginated=True,
         page_size=UNCONFIRMED_MAX,
-        timestamps=_MESSAGE_TS,
-        pushdown=(_by_parent("broadcast_id", "broadcast_id", "broadcast"), _MESSAGE_SINCE),
+        timestamps=MESSAGE_TS,
+        pushdown=(by_parent("broadcast_id", "broadcast_id", "broadcast"), MESSAGE_SINCE),
         description="Messages (deliveries) of each broadcast.",
     ),
     ObjectSpec(
@@ -228,7 +110,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         mode="append",
         cursor="created_at",
         timestamps=("created_at", "processed_at"),
-        pushdown=(_by_parent("broadcast_id", "broadcast_id", "broadcast"),),
+        pushdown=(by_parent("broadcast_id", "broadcast_id", "broadcast"),),
         description="Each broadcast's triggers.",
     ),
     ObjectSpec(
@@ -254,7 +136,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         cursor=None,
         timestamps=("created", "updated"),
         write=writes.NEWSLETTER_VARIANTS,
-        pushdown=(_by_parent("newsletter_id", "newsletter_id", "newsletter"),),
+        pushdown=(by_parent("newsletter_id", "newsletter_id", "newsletter"),),
         description="The content variants (languages, A/B tests) of each newsletter.",
     ),
     ObjectSpec(
@@ -268,8 +150,8 @@ CATALOG: tuple[ObjectSpec, ...] = (
         cursor="created",
         paginated=True,
         page_size=UNCONFIRMED_MAX,
-        timestamps=_MESSAGE_TS,
-        pushdown=(_by_parent("newsletter_id", "newsletter_id", "newsletter"), _MESSAGE_SINCE),
+        timestamps=MESSAGE_TS,
+        pushdown=(by_parent("newsletter_id", "newsletter_id", "newsletter"), MESSAGE_SINCE),
         description="Messages (deliveries) of each newsletter.",
     ),
     ObjectSpec(
@@ -281,12 +163,12 @@ CATALOG: tuple[ObjectSpec, ...] = (
         cursor="created",
         paginated=True,
         page_size=1000,
-        timestamps=_MESSAGE_TS,
+        timestamps=MESSAGE_TS,
         pushdown=(
             Pushdown("campaign_id", "query", "campaign_id", "messages of one campaign"),
             Pushdown("newsletter_id", "query", "newsletter_id", "messages of one newsletter"),
             Pushdown("action_id", "query", "action_id", "messages of one action"),
-            _MESSAGE_SINCE,
+            MESSAGE_SINCE,
         ),
         description="All messages (deliveries) of the workspace; the API keeps 6 months by default.",
     ),
@@ -355,10 +237,10 @@ CATALOG: tuple[ObjectSpec, ...] = (
         cursor="created",
         paginated=True,
         page_size=UNCONFIRMED_MAX,
-        timestamps=_MESSAGE_TS,
+        timestamps=MESSAGE_TS,
         pushdown=(
-            _by_parent("transactional_message_id", "transactional_id", "transactional message"),
-            _MESSAGE_SINCE,
+            by_parent("transactional_message_id", "transactional_id", "transactional message"),
+            MESSAGE_SINCE,
         ),
         description="Deliveries of each transactional message.",
     ),
@@ -416,7 +298,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         paginated=True,
         page_size=UNCONFIRMED_MAX,
         extractor="objects",
-        pushdown=(_by_parent("object_type_id", "object_type_id", "object type"),),
+        pushdown=(by_parent("object_type_id", "object_type_id", "object type"),),
         description="Custom objects of each type with their attributes (one call per object).",
     ),
     ObjectSpec(
@@ -433,7 +315,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         paginated=True,
         page_size=30000,
         extractor="segment_memberships",
-        pushdown=(_by_parent("segment_id", "segment_id", "segment"),),
+        pushdown=(by_parent("segment_id", "segment_id", "segment"),),
         description="Who is in each segment (up to 30,000 people per call).",
     ),
 )
