@@ -24,6 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from . import systables
+from .load.dialects import family
 from .load.target import target_errors
 from .locks import advisory_key, mysql_lock_name
 
@@ -46,9 +47,14 @@ def migration_options(dialect_name: str) -> dict[str, Any]:
         "target_metadata": systables.metadata,
         "version_table": VERSION_TABLE,
         "include_name": include_name,
-        "render_as_batch": dialect_name == "sqlite",
+        "render_as_batch": _batch_migrations(dialect_name),
         "compare_type": True,
     }
+
+
+def _batch_migrations(dialect_name: str) -> bool:
+    base = family(dialect_name)
+    return base is not None and base.batch_migrations
 
 
 def script_location() -> str:
@@ -89,7 +95,8 @@ def _engine(target: sa.Engine | str) -> Iterator[sa.Engine]:
 def _is_sqlite_file(engine: sa.Engine) -> bool:
     url = engine.url
     memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
-    return url.get_backend_name() == "sqlite" and not memory
+    base = family(url.get_backend_name())
+    return base is not None and base.migration_lock == "begin_immediate" and not memory
 
 
 @contextmanager
@@ -125,12 +132,13 @@ def _migration_engine(engine: sa.Engine) -> Iterator[sa.Engine]:
 
 def _serialize(conn: sa.Connection) -> Callable[[], None]:
     """Take the cross-process migration lock; returns how to let it go."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
+    base = family(conn.dialect.name)
+    lock = base.migration_lock if base is not None else "begin_immediate"
+    if lock == "advisory":
         key = advisory_key(conn, MIGRATION_LOCK)
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
         return lambda: None  # released at commit or rollback
-    if dialect in ("mysql", "mariadb"):
+    if lock == "get_lock":
         name = mysql_lock_name(conn, MIGRATION_LOCK)
         got = conn.execute(
             sa.text("SELECT GET_LOCK(:n, :w)"), {"n": name, "w": MYSQL_WAIT_SECONDS}

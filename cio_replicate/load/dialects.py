@@ -81,6 +81,10 @@ class Dialect:
     single_writer: bool = False  # one write transaction at a time (SQLite): queue in-process
     connect_sql: tuple[str, ...] = ()  # run on every new connection
     explicit_begin: bool = False  # the driver's BEGIN handling is replaced (pysqlite)
+    # Alembic (migrate.py): ALTERs rendered as batch table rebuilds (SQLite), and how an
+    # upgrade is serialized across processes (advisory xact lock, GET_LOCK, BEGIN IMMEDIATE).
+    batch_migrations: bool = False
+    migration_lock: Literal["advisory", "get_lock", "begin_immediate"] = "begin_immediate"
     engine_options: tuple[tuple[str, Any], ...] = ()  # create_engine() defaults
     url_query: tuple[tuple[str, str], ...] = ()  # URL query defaults
     unreachable_hint: str = (
@@ -109,6 +113,7 @@ SQLITE = Dialect(
         "PRAGMA synchronous=NORMAL",
     ),
     explicit_begin=True,
+    batch_migrations=True,
     unreachable_hint="does its folder exist, and may this user write there?",
 )
 
@@ -130,6 +135,7 @@ POSTGRESQL = Dialect(
     rename_pk=True,
     lock_timeout="local_ms",
     object_lock="advisory",
+    migration_lock="advisory",
     engine_options=(("pool_pre_ping", True),),
 )
 
@@ -152,6 +158,7 @@ MYSQL = Dialect(
     swap="rename_table",
     lock_timeout="session_s",
     object_lock="get_lock",
+    migration_lock="get_lock",
     # Strict: a value that does not fit is an error, never silently cut.
     connect_sql=(
         "SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', "
