@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 from ..catalog import ObjectSpec
 from ..errors import UsageError
 from ..http import Page
+from ..http.pagination import Check
 from ..positions import At
 from ..threads import Threads
 from .cache import ListingCache
@@ -50,6 +51,7 @@ class Client(Protocol):
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        check: Check | None = None,
     ) -> Any: ...
 
     def paginate(

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..catalog import ALL_PEOPLE_FILTER, ATTRIBUTE_BATCH, ObjectSpec, get_object
 from ..errors import Interrupted
+from ..http.pagination import envelope_problem
 from .context import Batch, ExtractContext, Hooks, ParentPage, Record, register
 from .feed import FeedIncomplete
 from .listing import pages
@@ -72,9 +73,10 @@ def fetch_attributes(ctx: ExtractContext, cio_ids: Sequence[str]) -> list[dict[s
         params={"id_type": "cio_id"},
         json={"ids": list(cio_ids)},
         idempotent=True,  # a read sent as POST: safe to resend
+        # a null or missing list is a malformed answer (retried), never "nobody"
+        check=lambda answer: envelope_problem(answer, "customers"),
     )
-    people = body.get("customers") if isinstance(body, dict) else None
-    return [p for p in people or [] if isinstance(p, dict)]
+    return [p for p in body["customers"] if isinstance(p, dict)]
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -115,9 +115,14 @@ class CioClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        check: Check | None = None,
     ) -> Any:
-        """One App API request (path like ``/v1/campaigns``); the parsed JSON body."""
-        return self.request("app", method, path, params=params, json=json, idempotent=idempotent)
+        """One App API request (path like ``/v1/campaigns``); the parsed JSON body.
+
+        ``check`` judges the parsed body (:meth:`request`)."""
+        return self.request(
+            "app", method, path, params=params, json=json, idempotent=idempotent, check=check
+        )
 
     def track(
         self,

@@ -127,3 +127,21 @@ def test_an_ever_new_cursor_over_repeating_pages_is_a_loop(sqlite_url: str, path
     assert actual(sqlite_url, path.removeprefix("/v1/")) == {}  # nothing swapped in
     others = {"/v1/sender_identities", "/v1/reporting_webhooks"} - {path}
     assert check_tables(sqlite_url, sb.workspace, [others.pop().removeprefix("/v1/")]) == {}
+
+
+def test_a_null_people_attributes_answer_fails_customers_attributes(db_url: str) -> None:
+    """``{"customers": null}`` from the attributes lookup is malformed, not "nobody": read as
+    no people, the full refresh would have dropped the people it names (found in review)."""
+    names = ["CustomersAttributes", "Campaigns"]
+    assert run(Sandbox("tiny", seed=1), db_url, names).status == "success"
+    before = snapshot(db_url, ["CustomersAttributes"], ["customers_attributes"])
+    faults = Faults(bad_envelope={"/v1/customers/attributes": "null"})
+    sb = Sandbox("tiny", seed=1, faults=faults)
+    report = run(sb, db_url, names)
+    assert report.status == "partial"
+    (failed,) = report.failed
+    assert failed.name == "CustomersAttributes"
+    assert "'customers' is null, expected a list" in (failed.message or "")
+    calls = [r for r in sb.requests if r.path == "/v1/customers/attributes"]
+    assert len(calls) == ATTEMPTS  # retried, then given up
+    assert snapshot(db_url, ["CustomersAttributes"], ["customers_attributes"]) == before
