@@ -24,7 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from . import systables
-from .load.dialects import family
+from .load.dialects import family, is_memory_database
 from .load.target import target_errors
 from .locks import advisory_key, mysql_lock_name
 
@@ -93,10 +93,8 @@ def _engine(target: sa.Engine | str) -> Iterator[sa.Engine]:
 
 
 def _is_sqlite_file(engine: sa.Engine) -> bool:
-    url = engine.url
-    memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
-    base = family(url.get_backend_name())
-    return base is not None and base.migration_lock == "begin_immediate" and not memory
+    base = family(engine.url.get_backend_name())
+    return base is not None and base.file_database and not is_memory_database(engine.url)
 
 
 @contextmanager

@@ -6,7 +6,6 @@ import json
 import time
 from dataclasses import asdict
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import click
@@ -16,6 +15,7 @@ from ..catalog import CATALOG, catalog_text, format_table, spec_json
 from ..config import masked_url
 from ..errors import CioReplicateError, UsageError
 from ..load import target_engine
+from ..load.dialects import missing_database_file
 from ..migrate import current_revision, head_revision, upgrade
 from ..state import (
     LockHolder,
@@ -35,14 +35,6 @@ from .options import load_cli_settings, settings_options
 def _verbose(ctx: click.Context) -> bool:
     state = ctx.find_object(CliState)
     return bool(state and state.verbose)
-
-
-def _missing_sqlite_file(url: str) -> Path | None:
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    path = Path(parsed.database)
-    return None if path.exists() else path
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -198,7 +190,7 @@ def _status_short(report: list[dict[str, Any]]) -> str:
 def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
     """Per object: watermark, rows, last run, last error and who holds its lock."""
     url = load_cli_settings(ctx, flags, needs_source=False).target_url
-    if (missing := _missing_sqlite_file(url)) is not None:
+    if (missing := missing_database_file(url)) is not None:
         raise UsageError(f"no database at {missing}: check --target-url / CIO_TARGET_URL")
     with target_engine(url) as engine:
         revision = current_revision(engine)
@@ -235,7 +227,7 @@ def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
 
 def _column_maps(url: str) -> dict[str, dict[str, str]] | None:
     """API name -> column per table from `_cio_columns`, if the target has it."""
-    if _missing_sqlite_file(url) is not None:
+    if missing_database_file(url) is not None:
         return None
     try:
         with target_engine(url) as engine, engine.connect() as conn:

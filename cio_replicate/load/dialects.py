@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -85,6 +86,7 @@ class Dialect:
     # upgrade is serialized across processes (advisory xact lock, GET_LOCK, BEGIN IMMEDIATE).
     batch_migrations: bool = False
     migration_lock: Literal["advisory", "get_lock", "begin_immediate"] = "begin_immediate"
+    file_database: bool = False  # the database is a local file (SQLite), may not exist yet
     engine_options: tuple[tuple[str, Any], ...] = ()  # create_engine() defaults
     url_query: tuple[tuple[str, str], ...] = ()  # URL query defaults
     unreachable_hint: str = (
@@ -94,6 +96,7 @@ class Dialect:
 
 SQLITE = Dialect(
     name="sqlite",
+    file_database=True,
     # SQLite has no limit; 63 bytes keeps names identical to PostgreSQL's.
     max_identifier=63,
     identifier_unit="bytes",
@@ -183,6 +186,21 @@ _FAMILIES: dict[str, Dialect] = {
 def family(backend: str) -> Dialect | None:
     """The base record of a SQLAlchemy backend name (no connection; MariaDB as MySQL)."""
     return _FAMILIES.get(backend)
+
+
+def is_memory_database(url: sa.URL) -> bool:
+    """An in-memory file database (``:memory:``, empty, or ``mode=memory``)."""
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def missing_database_file(url: str | sa.URL) -> Path | None:
+    """The path of a file database that does not exist yet; None for server databases."""
+    parsed = sa.engine.make_url(url)
+    base = family(parsed.get_backend_name())
+    if base is None or not base.file_database or is_memory_database(parsed):
+        return None
+    path = Path(str(parsed.database))
+    return None if path.exists() else path
 
 
 def dialect_for(engine: sa.Engine) -> Dialect:
