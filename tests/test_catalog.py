@@ -265,6 +265,21 @@ def _broken(target: str, changes: dict[str, Any]) -> list[str]:
             "'since' pushdown",
         ),
         ("Campaigns", {"timestamps": ("updated", "updated")}, "duplicate timestamp"),
+        (
+            "CampaignActions",
+            _write("CampaignActions", readonly=frozenset({"broadcast_id"})),
+            "read-only 'broadcast_id' is not a field of its records",
+        ),
+        (
+            "Segments",
+            _write("Segments", fields=frozen(name="int", description="text")),
+            "'name' is written as int but its records carry text",
+        ),
+        (
+            "Collections",
+            _write("Collections", fields=frozen(name="text", data="json_array", rows="bool")),
+            "'rows' is written as bool but its records carry int",
+        ),
     ],
 )
 def test_each_consistency_rule_fails_on_a_broken_entry(

@@ -11,7 +11,8 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 
-from .model import PEOPLE, ObjectSpec
+from .fields import fields_of
+from .model import PEOPLE, ObjectSpec, WriteSpec, carries
 from .objects import UNCONFIRMED_MAX
 
 # Cursor fields that hold a record's creation time: such a record never
@@ -139,6 +140,7 @@ def _writes(spec: ObjectSpec) -> list[str]:
             problems.append(f"{spec.name}: {label} {sorted(bad)} not among the writable fields")
     if overlap := fields & write.readonly:
         problems.append(f"{spec.name}: {sorted(overlap)} both writable and read-only")
+    problems += _agrees_with_records(spec.name, write)
     if "INSERT" in write.operations:
         if spec.parent is not None:
             problems.append(f"{spec.name}: INSERT posts to the listing, which needs no parent")
@@ -154,6 +156,23 @@ def _writes(spec: ObjectSpec) -> list[str]:
         problems.append(f"{spec.name}: update_at_listing without UPDATE")
     if len(spec.key) != 1:
         problems.append(f"{spec.name}: the write path addresses a record by one key field")
+    return problems
+
+
+def _agrees_with_records(name: str, write: WriteSpec) -> list[str]:
+    """A write spec restates no record fact differently: its read-only names are fields of
+    the records, and a writable field the records carry has the records' kind."""
+    record = fields_of(name)
+    problems = [
+        f"{name}: read-only {field!r} is not a field of its records (catalog/fields.py)"
+        for field in sorted(write.readonly - set(record))
+    ]
+    for field, kind in write.fields.items():
+        carried = record.get(field)
+        if carried is not None and not carries(carried, kind):
+            problems.append(
+                f"{name}: {field!r} is written as {kind} but its records carry {carried}"
+            )
     return problems
 
 

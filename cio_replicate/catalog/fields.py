@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Literal
 
-FieldKind = Literal["int", "time", "bool", "text", "json", "any"]
-"""int: integer; time: unix seconds; json: nested array or object; any: not checked."""
+from .model import FieldType
+
+FieldKind = FieldType  # the kinds a record field has: text, int, time, bool, json, any
 
 OPEN = frozenset({"Customers", "Objects"})
 """Objects whose records also have one field per (arbitrary) attribute."""
@@ -51,7 +51,7 @@ _ACTIVITY = (
 _CONTENT = (
     "id:int deduplicate_id name created:time updated:time body body_amp type layout language "
     "from from_id:int reply_to reply_to_id:int preprocessor recipient subject cc bcc "
-    "fake_bcc:bool preheader_text headers"
+    "fake_bcc:bool preheader_text headers:json_text"
 )
 _ACTION = (
     f"{_CONTENT} parent_action_id:int sending_state image_url body_json sender_identity_id:int "

@@ -17,7 +17,41 @@ Mode = Literal["incremental", "append", "full"]
 Dml = Literal["INSERT", "UPDATE", "DELETE"]
 PushdownKind = Literal["query", "filter", "parent", "since"]
 Writer = Literal["app", "people"]
-FieldType = Literal["str", "int", "bool", "json_array", "json_object", "str_list", "url", "any"]
+FieldType = Literal[
+    "text",
+    "int",
+    "time",
+    "bool",
+    "json",
+    "json_text",
+    "any",
+    "url",
+    "text_list",
+    "json_array",
+    "json_object",
+]
+"""One vocabulary for the fields of records (catalog/fields.py) and the fields a write sends
+(catalog/writes.py). A record field is text, int, time (unix seconds), bool, json (nested),
+json_text (a JSON document inside a string, as actions' ``headers``) or any (not checked); a
+write refines text to url and json to text_list, json_array or json_object
+(:func:`read_kind` maps a write type back; :func:`carries` checks one against a record's)."""
+
+_READ_KIND: Mapping[str, str] = MappingProxyType(
+    {"url": "text", "text_list": "json", "json_array": "json", "json_object": "json"}
+)
+
+
+def read_kind(kind: FieldType) -> FieldType:
+    """The kind a record carries for a field written as ``kind``."""
+    return _READ_KIND.get(kind, kind)  # type: ignore[return-value]
+
+
+def carries(record: FieldType, written: FieldType) -> bool:
+    """Can a record field of kind ``record`` hold what a write of kind ``written`` sends?"""
+    read = read_kind(written)
+    return record in (read, "any") or (record == "json_text" and read == "json")
+
+
 PEOPLE = "Customers"  # the people object: its children are read one call per person
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})

@@ -38,20 +38,20 @@ WEBHOOK_EVENTS = frozenset(
 )
 
 _CONTENT_FIELDS = _types(
-    body="str",
-    body_amp="str",
-    body_plain="str",
-    body_json="str",
-    subject="str",
-    preheader_text="str",
+    body="text",
+    body_amp="text",
+    body_plain="text",
+    body_json="text",
+    subject="text",
+    preheader_text="text",
     from_id="int",
     reply_to_id="int",
-    recipient="str",
+    recipient="text",
     headers="json_array",
 )
 _ACTION_READONLY = frozenset(
     "deduplicate_id name type created updated language layout from reply_to preprocessor "
-    "cc bcc fake_bcc parent_action_id broadcast_id".split()
+    "cc bcc fake_bcc parent_action_id".split()
 )
 
 # Customers go through the Track API: identifiers and attributes, no fixed fields.
@@ -59,7 +59,7 @@ CUSTOMERS = WriteSpec(frozenset({"INSERT", "UPDATE", "DELETE"}), writer="people"
 
 SEGMENTS = WriteSpec(
     frozenset({"INSERT", "DELETE"}),
-    fields=_types(name="str", description="str"),
+    fields=_types(name="text", description="text"),
     readonly=frozenset(
         {"deduplicate_id", "state", "progress", "type", "tags", "created_at", "updated_at"}
     ),
@@ -72,12 +72,12 @@ CAMPAIGN_ACTIONS = WriteSpec(
     frozenset({"UPDATE"}),
     fields=_types(
         **_CONTENT_FIELDS,
-        image_url="str",
-        method="str",
+        image_url="text",
+        method="text",
         url="url",
         send_to_unsubscribed="bool",
         sender_identity_id="int",
-        sending_state="str",
+        sending_state="text",
         tracked="bool",
     ),
     readonly=_ACTION_READONLY,
@@ -92,12 +92,12 @@ CAMPAIGN_ACTIONS = WriteSpec(
 NEWSLETTER_VARIANTS = WriteSpec(
     frozenset({"UPDATE"}),
     fields=_CONTENT_FIELDS,
-    readonly=_ACTION_READONLY | {"newsletter_id", "from", "fake_bcc"},
+    readonly=(_ACTION_READONLY - {"parent_action_id"}) | {"newsletter_id"},
 )
 
 COLLECTIONS = WriteSpec(
     frozenset({"INSERT", "UPDATE", "DELETE"}),
-    fields=_types(name="str", data="json_array", url="url"),
+    fields=_types(name="text", data="json_array", url="url"),
     readonly=frozenset({"bytes", "rows", "schema", "created_at", "updated_at"}),
     natural_key="name",
     insert_required=("name",),
@@ -106,7 +106,7 @@ COLLECTIONS = WriteSpec(
 
 SNIPPETS = WriteSpec(
     frozenset({"UPDATE", "DELETE"}),
-    fields=_types(value="str"),
+    fields=_types(value="text"),
     readonly=frozenset({"updated_at"}),
     update_required=("value",),
     update_at_listing=True,
@@ -115,9 +115,9 @@ SNIPPETS = WriteSpec(
 REPORTING_WEBHOOKS = WriteSpec(
     frozenset({"INSERT", "UPDATE", "DELETE"}),
     fields=_types(
-        name="str",
+        name="text",
         endpoint="url",
-        events="str_list",
+        events="text_list",
         disabled="bool",
         full_resolution="bool",
         with_content="bool",

@@ -72,7 +72,7 @@ class AppWriter:
             if is_empty(value):
                 continue
             if name in self.spec.key:
-                keys[name] = coerce(name, "str" if name == "name" else "int", value)
+                keys[name] = coerce(name, "text" if name == "name" else "int", value)
             elif name in self.spec.fields:
                 kind = self.spec.fields[name]
                 fields[name] = coerce(name, kind, value, self.spec.choices.get(name, ()))

@@ -29,9 +29,9 @@ def coerce(name: str, kind: FieldType, value: Any, choices: Collection[str] = ()
     """Convert one given (non-empty) value; InvalidValue names the field."""
     if kind == "any":
         return _attribute(value)
-    if kind == "str":
+    if kind == "text":
         return value if isinstance(value, str) else _text(value)
-    if kind == "int":
+    if kind in ("int", "time"):
         return _int(name, value)
     if kind == "bool":
         return _bool(name, value)
@@ -40,7 +40,7 @@ def coerce(name: str, kind: FieldType, value: Any, choices: Collection[str] = ()
         if not _URL.fullmatch(text):
             raise InvalidValue(f"{name} must be an http(s) URL, got {text!r}")
         return text
-    if kind == "str_list":
+    if kind == "text_list":
         items = _json(name, value, list) if _looks_json(value, "[") else str(value).split(",")
         out = [str(i).strip() for i in items if str(i).strip()]
         if not out:
@@ -51,6 +51,8 @@ def coerce(name: str, kind: FieldType, value: Any, choices: Collection[str] = ()
         return out
     if kind == "json_array":
         return _json(name, value, list)
+    if kind == "json":
+        return _json(name, value, (list, dict))
     return _json(name, value, dict)
 
 
@@ -92,7 +94,7 @@ def _looks_json(value: Any, opener: str) -> bool:
     return isinstance(value, list | dict) or str(value).lstrip().startswith(opener)
 
 
-def _json(name: str, value: Any, expect: type[list[Any]] | type[dict[str, Any]]) -> Any:
+def _json(name: str, value: Any, expect: type | tuple[type, ...]) -> Any:
     if not isinstance(value, list | dict):
         try:
             value = json.loads(str(value))
@@ -101,7 +103,7 @@ def _json(name: str, value: Any, expect: type[list[Any]] | type[dict[str, Any]])
                 f"{name} is not valid JSON ({exc.msg} at position {exc.pos})"
             ) from None
     if not isinstance(value, expect):
-        kind = "array" if expect is list else "object"
+        kind = "array" if expect is list else "object" if expect is dict else "array or object"
         raise InvalidValue(f"{name} must be a JSON {kind}")
     return value
 

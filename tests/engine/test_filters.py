@@ -3,6 +3,7 @@ filtered runs that never move a watermark nor shrink a table."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -170,6 +171,7 @@ def test_every_field_the_sandbox_returns_is_documented() -> None:
     sandbox = Sandbox("tiny", seed=1)
     client = client_for(sandbox)
     kinds = {"int": (int,), "time": (int,), "bool": (bool,), "text": (str,), "json": (list, dict)}
+    kinds["json_text"] = (str,)
     for spec in CATALOG:
         declared = fields_of(spec.name)
         seen = 0
@@ -186,6 +188,8 @@ def test_every_field_the_sandbox_returns_is_documented() -> None:
                     kind in ("int", "time") and isinstance(value, bool)
                 )
                 assert ok, (spec.name, name, kind, value)
+                if kind == "json_text":
+                    json.loads(value)  # a JSON document inside a string
         assert seen, spec.name
 
 

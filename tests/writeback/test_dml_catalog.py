@@ -94,7 +94,7 @@ def test_each_declared_operation_writes_what_the_sandbox_lists_back(
         texts = [
             f
             for f, kind in spec.write.fields.items()
-            if kind == "str" and f not in spec.write.choices and isinstance(target.get(f), str)
+            if kind == "text" and f not in spec.write.choices and isinstance(target.get(f), str)
         ]
         assert texts, f"no text field to change on {spec.name}"
         changed = f"{target[texts[0]]} (edited)"
