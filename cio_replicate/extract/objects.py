@@ -23,6 +23,15 @@ from .fanout import parent_pages
 from .listing import child_path, pages
 
 
+def _object_problem(body: Any) -> str | None:
+    """An attributes answer without its ``object`` is malformed, never an empty object."""
+    if isinstance(body, dict) and isinstance(body.get("object"), dict):
+        return None
+    found = body.get("object") if isinstance(body, dict) else body
+    what = "null or missing" if found is None else f"a {type(found).__name__}"
+    return f"'object' is {what}, expected an object"
+
+
 def object_record(type_id: str, ident: Mapping[str, Any], body: Any) -> Record:
     obj = body.get("object") if isinstance(body, dict) else None
     obj = obj if isinstance(obj, dict) else {}
@@ -47,7 +56,8 @@ def custom_objects(ctx: ExtractContext) -> Iterator[Batch]:
             {"object_type_id": type_id, "object_id": ident.get("object_id")},
         )
         try:
-            return object_record(type_id, ident, ctx.client.app("GET", path))
+            body = ctx.client.app("GET", path, check=_object_problem)
+            return object_record(type_id, ident, body)
         except NotFoundError:
             ctx.warn(f"{spec.name}: {path} answered 404 (object gone); skipped")
             return None

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 ENVELOPE_FAULTS = ("null", "missing", "string", "bare")
-"""How a list envelope is broken: ``{"x": null}``, the key left out, ``{"x": "..."}``, or
+"""How a list envelope (or, in an answer with no list, a single record's) is broken: ``{"x": null}``, the key left out, ``{"x": "..."}``, or
 the body is the bare list (not a JSON object)."""
 
 
@@ -104,6 +104,8 @@ class FaultState:
             body = {**body, "next": f"endless-{n}" if n < f.endless_cursor_pages else ""}
         mode = f.bad_envelope.get(path)
         envelope = next((k for k, v in body.items() if isinstance(v, list)), None)
+        if envelope is None:  # a single record's answer: {"object": {...}}
+            envelope = next((k for k, v in body.items() if isinstance(v, dict)), None)
         if (
             mode is None
             or envelope is None

@@ -145,3 +145,22 @@ def test_a_null_people_attributes_answer_fails_customers_attributes(db_url: str)
     calls = [r for r in sb.requests if r.path == "/v1/customers/attributes"]
     assert len(calls) == ATTEMPTS  # retried, then given up
     assert snapshot(db_url, ["CustomersAttributes"], ["customers_attributes"]) == before
+
+
+@pytest.mark.parametrize("mode", ["null", "missing"])
+def test_an_attributes_answer_without_its_object_fails_objects(sqlite_url: str, mode: str) -> None:
+    """``{"object": null}`` (or no ``object``) for a custom object's attributes is malformed:
+    read as an empty object it became a row with its ids only and no attributes (found in
+    review), which a full refresh would have swapped in over the real one."""
+    names = ["ObjectTypes", "Objects", "Campaigns"]
+    assert run(Sandbox("tiny", seed=1), sqlite_url, names).status == "success"
+    before = snapshot(sqlite_url, ["Objects"], ["objects"])
+    broken = "/v1/objects/1/company-3/attributes"
+    sb = Sandbox("tiny", seed=1, faults=Faults(bad_envelope={broken: mode}))
+    report = run(sb, sqlite_url, names)
+    assert report.status == "partial"
+    (failed,) = report.failed
+    assert failed.name == "Objects"
+    assert "'object' is null or missing, expected an object" in (failed.message or "")
+    assert sum(r.path == broken for r in sb.requests) == ATTEMPTS  # retried, then given up
+    assert snapshot(sqlite_url, ["Objects"], ["objects"]) == before
