@@ -15,6 +15,7 @@ from .ddl import Widening
 from .dialects import BulkPath
 from .host import Host
 from .mapper import LoadError, Mapper, Row
+from .merge import merge_stored
 from .names import SYNCED_AT, fold
 from .replace import ReplaceResult, SwapPolicy, replace_staged, replace_table
 from .schema import Column, Columns, read_map, write_map
@@ -226,16 +227,26 @@ class TableWriter:
         return Shape(table or self.name, columns, self.key_columns)
 
     def upsert(
-        self, conn: sa.Connection, rows: Sequence[Row], *, path: BulkPath | None = None
+        self,
+        conn: sa.Connection,
+        rows: Sequence[Row],
+        *,
+        path: BulkPath | None = None,
+        merge: str | None = None,
     ) -> UpsertCounts:
         """Insert new keys, update changed rows; returns (inserted, updated).
 
         Rows equal to the stored ones (``_cio_synced_at`` aside) are not
         written and not counted. Calls ``evolve`` first if it is due.
+        ``merge``: the API field whose JSON object is merged into the stored one
+        (stored keys kept, :mod:`cio_replicate.load.merge`) before the comparison.
         """
         if not rows:
             return UpsertCounts(0, 0)
         self.evolve(conn)
+        col = self.column(merge) if merge is not None else None
+        if col is not None and col.type == "json":
+            rows = merge_stored(conn, self.sa_table(), self.key_columns, col.name, rows)
         ins, upd = self.target.sql.write(
             conn, self.shape(rows), rows, update=True, path=path or self.target.bulk
         )
