@@ -206,7 +206,7 @@ class ObjectRun:
                 self._count(records, batch.pages)
                 self.stats.staged += len(records)
                 self._tick()
-                yield table.prepare(records)
+                yield self._merged(table, table.prepare(records))
 
         def finish(conn: sa.Connection, outcome: ReplaceResult) -> None:
             self.stats.inserted += outcome.inserted
@@ -222,6 +222,13 @@ class ObjectRun:
         swap = SwapPolicy(timeout=svc.swap_lock_timeout, sleep=svc.sleep)
         table.replace_staged(rows(), finish, run_id=self.run_id, guard=self._guard, swap=swap)
         svc.crash.reached("commit")
+
+    def _merged(self, table: TableWriter, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A rebuilt delivery table keeps the metrics keys the live one holds (load/merge.py)."""
+        if self.spec.metrics is None or not rows:
+            return rows
+        with self.svc.engine.connect() as conn:
+            return table.merge_stored(conn, rows, self.spec.metrics, lock=False)
 
     def _save(
         self, conn: sa.Connection, batch: Batch, old: int | None, rows_total: int | None = None

@@ -35,8 +35,11 @@ def merge_stored(
     keys: Sequence[str],
     column: str,
     rows: Sequence[Row],
+    *,
+    lock: bool = True,
 ) -> list[Row]:
-    """``rows`` with ``column`` merged into the value stored under the same key."""
+    """``rows`` with ``column`` merged into the value stored under the same key
+    (``lock``: the stored rows are locked for the caller's transaction, which writes them)."""
     if not rows or column not in rows[0] or column not in table.c:
         return list(rows)
     key_cols = [table.c[k] for k in keys]
@@ -49,7 +52,9 @@ def merge_stored(
             if len(key_cols) == 1
             else sa.tuple_(*key_cols).in_(chunk)
         )
-        query = sa.select(*key_cols, table.c[column]).where(where).with_for_update()
+        query = sa.select(*key_cols, table.c[column]).where(where)
+        if lock:
+            query = query.with_for_update()
         for found in conn.execute(query):
             value = _as_object(found[-1])
             if value is not None:

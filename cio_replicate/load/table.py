@@ -244,13 +244,24 @@ class TableWriter:
         if not rows:
             return UpsertCounts(0, 0)
         self.evolve(conn)
-        col = self.column(merge) if merge is not None else None
-        if col is not None and col.type == "json":
-            rows = merge_stored(conn, self.sa_table(), self.key_columns, col.name, rows)
+        if merge is not None:
+            rows = self.merge_stored(conn, rows, merge)
         ins, upd = self.target.sql.write(
             conn, self.shape(rows), rows, update=True, path=path or self.target.bulk
         )
         return UpsertCounts(ins, upd)
+
+    def merge_stored(
+        self, conn: sa.Connection, rows: Sequence[Row], field: str, *, lock: bool = True
+    ) -> list[Row]:
+        """Rows whose JSON object ``field`` is merged into the one the table stores under
+        the same key (:mod:`cio_replicate.load.merge`); as they are if the table has no
+        such column yet. ``lock=False``: a read for a stage (the table is not written)."""
+        col = self.column(field)
+        if col is None or col.type != "json" or (field, False) not in self.recorded(conn):
+            return list(rows)
+        table = self.target.ddl.sa_table(self.name, self.recorded(conn).values(), self.key_columns)
+        return merge_stored(conn, table, self.key_columns, col.name, rows, lock=lock)
 
     def insert_missing(
         self, conn: sa.Connection, rows: Sequence[Row], *, path: BulkPath | None = None

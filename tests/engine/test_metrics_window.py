@@ -217,3 +217,19 @@ def test_a_stored_metric_the_api_does_not_return_is_kept(harness: Harness) -> No
     again = h.run(OBJECTS)
     assert {(r.inserted, r.updated) for r in again.results} == {(0, 0)}
     assert actual(h.url, "messages")[(message_id,)]["metrics"] == merged
+
+
+def test_a_full_refresh_rereads_old_deliveries_and_keeps_stored_metrics(harness: Harness) -> None:
+    """Outside the window only ``--full-refresh`` brings metrics current; it keeps the
+    metric keys the table holds that the API does not return, like any replicate."""
+    h = harness
+    ws = h.sandbox.workspace
+    _added, old = _loaded_with_engagement_two_days_later(h)
+    stored = actual(h.url, "messages")[(old["id"],)]["metrics"]
+    webhook = {**stored, "webhook_only": 7}
+    _set_stored_metrics(h, "messages", old["id"], webhook)
+
+    assert h.run(["Messages"], full_refresh=True).status == "success"
+    api_now = ws.messages.get(ws.messages.index_of(old["id"]) or 0)["metrics"]
+    assert api_now != stored
+    assert actual(h.url, "messages")[(old["id"],)]["metrics"] == {**webhook, **api_now}
