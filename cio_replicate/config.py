@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy.engine import make_url
 
+from .clock import DAY, days_or_duration
 from .envnames import check_environment
 from .envnames import env_name as env_name
 from .errors import ConfigError
@@ -69,10 +70,6 @@ class Secret:
         return hash(self._value)
 
 
-DAY = 86400
-DEFAULT_METRICS_LOOKBACK = 7 * DAY
-
-
 @dataclass(frozen=True, repr=False)
 class Settings:
     source: Source
@@ -94,8 +91,7 @@ class Settings:
     sandbox_scale: str = "demo"
     sandbox_seed: int = 1
     lookback_seconds: int = 3600
-    metrics_lookback: int = DEFAULT_METRICS_LOOKBACK
-    """Seconds: deliveries created this recently are read again each run (0: never)."""
+    metrics_lookback: int = 7 * DAY  # seconds; deliveries re-read for their metrics (0: off)
     batch_size: int = 1000
     swap_lock_timeout: float = 3.0
     full_refresh_max_drop: float = 0.5
@@ -146,28 +142,6 @@ def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[
         if not low <= number <= high:
             raise ValueError(f"must be between {low:g} and {high:g}, got {value!r}")
         return number
-
-    return parse
-
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": DAY}
-_DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
-
-
-def _days(high_days: int) -> Callable[[object], int]:
-    """A duration in seconds from whole days (``7``) or a number with a unit
-    (``36h``, ``90m``, ``3600s``, ``7d``), at most ``high_days`` days."""
-
-    def parse(value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ValueError(f"must be days (7) or a duration (7d, 36h, 90m), got {value!r}")
-        match = _DURATION.match(str(value).strip().lower())
-        if match is None:
-            raise ValueError(f"must be days (7) or a duration (7d, 36h, 90m), got {value!r}")
-        seconds = int(match.group(1)) * _UNITS[match.group(2) or "d"]
-        if seconds > high_days * DAY:
-            raise ValueError(f"must be at most {high_days} days, got {value!r}")
-        return seconds
 
     return parse
 
@@ -279,7 +253,7 @@ PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "sandbox_scale": _choice(*SANDBOX_SCALES),
         "sandbox_seed": _number(int, 0, 2**31 - 1),
         "lookback_seconds": _number(int, 0, 30 * 86400),
-        "metrics_lookback": _days(180),  # the API keeps deliveries 6 months by default
+        "metrics_lookback": days_or_duration(180),  # the API keeps deliveries 6 months by default
         "batch_size": _number(int, 1, 100_000),
         "swap_lock_timeout": _number(float, 0.1, 3600),
         "full_refresh_max_drop": _number(float, 0, 1),

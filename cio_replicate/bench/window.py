@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..catalog import CATALOG, ObjectSpec
-from ..config import DAY, load_settings
+from ..clock import DAY
+from ..config import load_settings
 from ..connect import open_client
 from ..engine.rows import window_floor
 from ..extract import ExtractContext, extract
