@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy.engine import make_url
 
+from .clock import DAY, days_or_duration
 from .envnames import check_environment
 from .envnames import env_name as env_name
 from .errors import ConfigError
@@ -90,6 +91,7 @@ class Settings:
     sandbox_scale: str = "demo"
     sandbox_seed: int = 1
     lookback_seconds: int = 3600
+    metrics_lookback: int = 7 * DAY  # seconds; deliveries re-read for their metrics (0: off)
     batch_size: int = 1000
     swap_lock_timeout: float = 3.0
     full_refresh_max_drop: float = 0.5
@@ -251,6 +253,7 @@ PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "sandbox_scale": _choice(*SANDBOX_SCALES),
         "sandbox_seed": _number(int, 0, 2**31 - 1),
         "lookback_seconds": _number(int, 0, 30 * 86400),
+        "metrics_lookback": days_or_duration(180),  # the API keeps deliveries 6 months by default
         "batch_size": _number(int, 1, 100_000),
         "swap_lock_timeout": _number(float, 0.1, 3600),
         "full_refresh_max_drop": _number(float, 0, 1),

@@ -45,6 +45,16 @@ def env_name(key: str) -> str:
     return PREFIX + key.upper()
 
 
+def _nearest(name: str, known: Mapping[str, str]) -> list[str]:
+    """The known names closest to ``name``: the best match and any as close (CIO_LOOKBACK:
+    CIO_LOOKBACK_SECONDS or CIO_METRICS_LOOKBACK), sorted."""
+    scored = [(difflib.SequenceMatcher(None, name, k).ratio(), k) for k in known]
+    best = max((score for score, _ in scored), default=0.0)
+    if best < 0.6:
+        return []
+    return sorted(k for score, k in scored if score >= best - 0.01)
+
+
 def check_environment(env: Mapping[str, str], variables: Mapping[str, str]) -> None:
     """Report unknown ``CIO_*`` names in ``env``; ``variables`` maps setting -> variable.
 
@@ -63,13 +73,12 @@ def check_environment(env: Mapping[str, str], variables: Mapping[str, str]) -> N
     )
     warnings = []
     for name in unknown:
-        close = difflib.get_close_matches(name.upper(), list(known), n=1, cutoff=0.6)
-        nearest = close[0] if close else None
-        if nearest:
-            hint = f"did you mean {nearest}?"
+        close = _nearest(name.upper(), known)
+        if close:
+            hint = f"did you mean {' or '.join(close)}?"
         else:
             hint = "no setting has a similar name (see Configuration in the README)."
-        strict = (nearest is not None and known[nearest] in STRICT_KEYS) or bool(
+        strict = any(known[n] in STRICT_KEYS for n in close) or bool(
             _SENSITIVE.search(name.upper()[len(PREFIX) :])
         )
         if strict:

@@ -34,7 +34,8 @@ def test_tiny_run_writes_a_benchmarks_report(tmp_path: Path) -> None:
     )
     done = subprocess.run(
         [sys.executable, "-m", "cio_replicate.bench", "--scale", "tiny", "--databases", "sqlite"]
-        + ["--only", "load,e2e,api,incremental,memory", "--load-rows", "200", "--repeat", "1"],
+        + ["--only", "load,e2e,api,incremental,memory", "--load-rows", "200", "--repeat", "1"]
+        + ["--window-scale", "tiny"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -62,6 +63,8 @@ def test_tiny_run_writes_a_benchmarks_report(tmp_path: Path) -> None:
     assert no_change
     incremental = [line for line in text.splitlines() if line.startswith("| SQLite | no change")]
     assert incremental and incremental[0].split("|")[5].strip() == "0"  # rows written
+    # The metrics window's cost, next to the no-change figures (tiny: window off and on).
+    assert re.search(r"^Metrics window, tiny workspace .+: off [\d,]+ calls; 1 day ", text, re.M)
     goals = text.split("### Goals", 1)[1].split("###", 1)[0]
     assert goals.count("| met |") + goals.count("| NOT met |") >= 4
 

@@ -123,6 +123,15 @@ def test_time_pushdown_is_declared_where_the_api_filters_by_time() -> None:
                 assert rule.param in spec.parent_params, spec.name
 
 
+def test_every_delivery_listing_re_reads_its_metrics() -> None:
+    """Deliveries (records with ``metrics``, reference 4.7) keep changing after they are
+    created: each delivery listing declares the field its metrics window merges."""
+    deliveries = [s.name for s in CATALOG if s.envelope == "messages" and s.mode == "append"]
+    assert [s.name for s in CATALOG if s.metrics is not None] == deliveries
+    assert {s.metrics for s in CATALOG if s.metrics is not None} == {"metrics"}
+    assert len(deliveries) == 5
+
+
 def test_get_object_ignores_case_and_accepts_table_names() -> None:
     assert get_object("campaigns").name == "Campaigns"
     assert get_object("Transactional_Message_Deliveries").name == "TransactionalMessageDeliveries"
@@ -280,6 +289,9 @@ def _broken(target: str, changes: dict[str, Any]) -> list[str]:
             _write("Collections", fields=frozen(name="text", data="json_array", rows="bool")),
             "'rows' is written as bool but its records carry int",
         ),
+        ("Campaigns", {"metrics": "metrics"}, "metrics are re-read on append objects"),
+        ("Messages", {"metrics": "id"}, "metrics are re-read on append objects"),
+        ("BroadcastTriggers", {"metrics": "metrics"}, "'since' pushdown or newest_first"),
     ],
 )
 def test_each_consistency_rule_fails_on_a_broken_entry(

@@ -106,6 +106,9 @@ def test_a_missing_interpolated_variable_names_variable_and_file(tmp_path: Path)
         ("flag", "sandbox_scale=huge", "sandbox_scale (from flag --sandbox-scale)"),
         ("env", "CIO_TARGET_URL=::nope::", "target_url (from env CIO_TARGET_URL)"),
         ("env", "CIO_APP_API_URL=api.customer.io", "app_api_url (from env CIO_APP_API_URL)"),
+        ("env", "CIO_METRICS_LOOKBACK=1w", "metrics_lookback (from env CIO_METRICS_LOOKBACK)"),
+        ("flag", "metrics_lookback=181", "must be at most 180 days"),
+        ("file", "metrics_lookback = -1", "metrics_lookback (from file"),
         ("file", "colour = 1", "unknown key(s) colour"),
         ("file", "region = [", "is not valid TOML"),
     ],
@@ -126,6 +129,22 @@ def test_bad_values_name_the_key_and_where_it_came_from(
         load_settings(path, env=env, flags=flags)
     assert needle in str(info.value)
     assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("7", 7 * 86400),
+        ("0", 0),
+        ("36h", 36 * 3600),
+        ("90m", 5400),
+        ("3600s", 3600),
+        ("2d", 172800),
+    ],
+)
+def test_the_metrics_window_takes_days_or_a_duration(raw: str, seconds: int) -> None:
+    assert load_settings(None, env={"CIO_METRICS_LOOKBACK": raw}).metrics_lookback == seconds
+    assert load_settings(None, env={}).metrics_lookback == 7 * 86400
 
 
 def test_rates_above_the_documented_limit_need_an_explicit_allowance() -> None:

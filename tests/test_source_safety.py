@@ -192,7 +192,10 @@ def test_an_unknown_setting_variable_is_a_warning_with_the_nearest_name(
     assert (
         "unknown environment variable CIO_RATELIMIT is ignored: did you mean CIO_RATE_LIMIT?" in err
     )
-    assert "CIO_LOOKBACK is ignored: did you mean CIO_LOOKBACK_SECONDS?" in err
+    # As close to two settings: both are named.
+    assert (
+        "CIO_LOOKBACK is ignored: did you mean CIO_LOOKBACK_SECONDS or CIO_METRICS_LOOKBACK?" in err
+    )
 
 
 def test_the_variables_the_tool_reads_itself_are_not_reported(

@@ -114,6 +114,13 @@ def _gist(failure: str) -> str:
     help="Workspace replicated in the budget run (10 req/s: demo takes about a minute).",
 )
 @click.option(
+    "--window-scale",
+    type=click.Choice(SANDBOX_SCALES),
+    default="large",
+    show_default=True,
+    help="Workspace whose delivery listings measure the metrics window's cost (large: ~10 s).",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -127,6 +134,7 @@ def main(
     load_rows: int,
     repeat: int,
     budget_scale: str,
+    window_scale: str,
     json_path: Path | None,
 ) -> None:
     """Measure replication speed, API efficiency, budget use and memory; write BENCHMARKS.md."""
@@ -139,6 +147,7 @@ def main(
         load_rows=load_rows,
         repeat=repeat,
         budget_scale=budget_scale,
+        window_scale=window_scale,
     )
     started = datetime.now(UTC)
     load_before = _load_average()

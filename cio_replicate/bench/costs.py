@@ -8,6 +8,7 @@ from .apimin import GROUPS, OTHER, Counts, compare, minimum, minimum_unchanged, 
 from .proc import Params
 from .report import Goal, Table, fmt_int, fmt_mib, fmt_ratio, fmt_s
 from .run import Options, Results
+from .window import describe
 
 DB_TITLE = {"sqlite": "SQLite", "postgres": "PostgreSQL", "mysql": "MySQL"}
 API_SLACK = 1.05
@@ -162,6 +163,7 @@ def incremental_table(res: Results) -> tuple[Table, list[Goal]]:
             + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in day["changes"].items())
             + "."
         )
+    notes += [describe(w) for w in res.window if describe(w)]
     goal = Goal("A no-change rerun writes no row", "; ".join(measured) or "–", verdict)
     return (
         Table(

@@ -83,6 +83,7 @@ def services(client: CioClient, target: Target, clock: Clock, settings: Settings
         clock=clock,
         progress=Progress(io.StringIO(), live=False),
         lookback=settings.lookback_seconds,
+        metrics_lookback=settings.metrics_lookback,
         batch_size=settings.batch_size,
         workers=settings.concurrency,
     )

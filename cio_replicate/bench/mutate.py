@@ -1,7 +1,8 @@
 """One day of upstream activity in a sandbox workspace, scaled to its size.
 
 Per day: new people (1/365 of them), attribute changes (1 %), new messages
-(1/365 of the year's messages) and opens on recent ones, new activities
+(1/365 of the year's messages) and opens on recent ones, as many later opens and
+clicks on deliveries of the last week (of every kind), new activities
 (1/30 of the 30-day window), a campaign and an action edited, a segment
 gaining members, a snippet and a collection changed, a new export.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from ..sandbox import Workspace
 from ..sandbox.constants import DAY
+from ..sandbox.engagement import KINDS, later_engagement
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Day:
     people_updated: int
     messages_added: int
     metrics_set: int
+    old_engaged: int
     activities_added: int
     records_edited: int
 
@@ -62,6 +65,10 @@ def one_day(ws: Workspace) -> Day:
         for message in added[: max(1, len(added) // 3)]:
             ws.set_message_metric(message["id"], "opened")
             opened += 1
+        # Opens and clicks reaching deliveries of earlier days (inside the default window).
+        engaged = later_engagement(
+            ws, newer_than=6 * DAY, older_than=DAY, per_kind=max(1, opened // len(KINDS))
+        )
         for n in range(new_activities):
             ws.add_activity(recipients[n % len(recipients)], "event", "purchase", {"n": n})
         edited = 0
@@ -84,4 +91,4 @@ def one_day(ws: Workspace) -> Day:
             edited += 1
         ws.create_export("customers", "benchmark export")
         edited += 2
-    return Day(new_people, updated, new_messages, opened, new_activities, edited)
+    return Day(new_people, updated, new_messages, opened, len(engaged), new_activities, edited)

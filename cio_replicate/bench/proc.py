@@ -33,6 +33,7 @@ Task = Callable[[Params], Params]
 TASKS: dict[str, str] = {
     "load": "cio_replicate.bench.loadpath:run_task",
     "replicate": "cio_replicate.bench.e2e:run_task",
+    "window": "cio_replicate.bench.window:run_task",
     "budget": "cio_replicate.bench.budget:run_task",
     "noop": "cio_replicate.bench.proc:noop_task",
     "cli": "cio_replicate.bench.proc:cli_task",

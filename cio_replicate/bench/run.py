@@ -30,6 +30,7 @@ class Options:
     load_rows: int = 50_000
     repeat: int = 5
     budget_scale: str = "demo"
+    window_scale: str = "large"
     seed: int = 1
 
 
@@ -43,6 +44,7 @@ class Results:
     runs: dict[str, Params] = field(default_factory=dict)  # database -> replicate task result
     run_peaks: dict[str, float] = field(default_factory=dict)  # database -> child peak MiB
     budget: Params | None = None
+    window: list[Params] = field(default_factory=list)  # the metrics window's cost, by scale
     memory: list[Params] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # section -> wall time
@@ -85,6 +87,10 @@ def run(opts: Options, say: Say = _stderr) -> Results:
         for i, db in enumerate(run_dbs):
             say(f"replication runs: {db}, scale {opts.scale}")
             _timed(results, "runs", say, partial(_runs, results, db, opts, i == 0))
+    if "incremental" in opts.only:
+        for scale in dict.fromkeys([opts.scale, opts.window_scale]):
+            say(f"metrics window: delivery listings, scale {scale}")
+            _timed(results, "window", say, partial(_window, results, scale, opts))
     if "budget" in opts.only:
         say(f"budget: loopback sandbox ({opts.budget_scale}), 10 req/s, 250 ms latency")
         _timed(results, "budget", say, partial(_budget, results, opts))
@@ -122,6 +128,11 @@ def _runs(results: Results, db: DbName, opts: Options, first: bool) -> None:
         child = run_child("replicate", {**params, "url": url})
     results.runs[db] = child.data
     results.run_peaks[db] = child.peak_rss_mib
+
+
+def _window(results: Results, scale: str, opts: Options) -> None:
+    child = run_child("window", {"scale": scale, "seed": opts.seed})
+    results.window.append(child.data)
 
 
 def _budget(results: Results, opts: Options) -> None:

@@ -90,6 +90,12 @@ def _replication(spec: ObjectSpec) -> list[str]:
     for rule in spec.pushdown:
         if rule.kind == "since" and (spec.mode == "full" or rule.column != spec.cursor):
             problems.append(f"{spec.name}: 'since' pushdown must filter the cursor")
+    if spec.metrics is not None and (
+        spec.mode != "append" or spec.extractor is not None or spec.metrics in spec.key
+    ):
+        problems.append(f"{spec.name}: metrics are re-read on append objects of regular listings")
+    if spec.metrics is not None and spec.since_param is None and not spec.newest_first:
+        problems.append(f"{spec.name}: a metrics window needs a 'since' pushdown or newest_first")
     if spec.per_person != (spec.cost is not None):
         problems.append(f"{spec.name}: exactly the per_person objects declare a cost model")
     if not spec.key:

@@ -145,6 +145,10 @@ class ObjectSpec:
     object whose records this one's pass also fetches; when a run selects both,
     that object reads them from this one's pass instead of reading its own.
     ``cost``: the calls to announce before a run (per-person fan-outs).
+    ``metrics``: the field of engagement metrics (deliveries' ``metrics``: event -> unix
+    seconds) that keeps changing after a record is created; the records created inside the
+    ``metrics_lookback`` window are read again each run and upserted, this field merged key
+    by key with the stored one (:mod:`cio_replicate.load.merge`).
     """
 
     name: str
@@ -172,6 +176,7 @@ class ObjectSpec:
     newest_first: bool = False
     feeds: str | None = None
     cost: Cost | None = None
+    metrics: str | None = None
 
     def __hash__(self) -> int:
         return hash(self.name)

@@ -16,6 +16,7 @@ from .parts import (
     ATTRIBUTE_BATCH,
     MESSAGE_SINCE,
     MESSAGE_TS,
+    METRICS,
     UNCONFIRMED_MAX,
     by_parent,
 )
@@ -97,6 +98,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         paginated=True,
         page_size=UNCONFIRMED_MAX,
         timestamps=MESSAGE_TS,
+        metrics=METRICS,
         pushdown=(by_parent("broadcast_id", "broadcast_id", "broadcast"), MESSAGE_SINCE),
         description="Messages (deliveries) of each broadcast.",
     ),
@@ -151,6 +153,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         paginated=True,
         page_size=UNCONFIRMED_MAX,
         timestamps=MESSAGE_TS,
+        metrics=METRICS,
         pushdown=(by_parent("newsletter_id", "newsletter_id", "newsletter"), MESSAGE_SINCE),
         description="Messages (deliveries) of each newsletter.",
     ),
@@ -164,6 +167,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         paginated=True,
         page_size=1000,
         timestamps=MESSAGE_TS,
+        metrics=METRICS,
         pushdown=(
             Pushdown("campaign_id", "query", "campaign_id", "messages of one campaign"),
             Pushdown("newsletter_id", "query", "newsletter_id", "messages of one newsletter"),
@@ -238,6 +242,7 @@ CATALOG: tuple[ObjectSpec, ...] = (
         paginated=True,
         page_size=UNCONFIRMED_MAX,
         timestamps=MESSAGE_TS,
+        metrics=METRICS,
         pushdown=(
             by_parent("transactional_message_id", "transactional_id", "transactional message"),
             MESSAGE_SINCE,

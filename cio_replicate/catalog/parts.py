@@ -28,6 +28,7 @@ PERSON = frozen(customer_id="cio_id")
 BY_CIO_ID = frozen(id_type="cio_id")
 MESSAGE_SINCE = Pushdown("created", "since", "start_ts", "start_ts = read floor")
 MESSAGE_TS = ("created",)
+METRICS = "metrics"  # a delivery's engagement (event -> unix seconds), re-read in a window
 # Per-person fan-outs announce their cost: people x calls + the search, read twice.
 COST_PER_PERSON = Cost()
 COST_PER_PERSON_PAGES = Cost(more="more for long histories")

@@ -14,7 +14,8 @@ _DML_ORDER = ("INSERT", "UPDATE", "DELETE")
 
 
 def mode_label(spec: ObjectSpec) -> str:
-    return f"{spec.mode} ({spec.cursor})" if spec.cursor else spec.mode
+    label = f"{spec.mode} ({spec.cursor})" if spec.cursor else spec.mode
+    return label + " + metrics window" if spec.metrics is not None else label
 
 
 def dml_label(spec: ObjectSpec) -> str:

@@ -43,6 +43,7 @@ HELP: Mapping[str, str] = {
     "sandbox_scale": "Sandbox size: tiny, demo or large.",
     "sandbox_seed": "Sandbox random seed.",
     "lookback_seconds": "Re-read this many seconds before the watermark.",
+    "metrics_lookback": "Re-read deliveries this recent for later opens/clicks (days, or 36h; 0: off).",
     "batch_size": "Rows per database batch.",
     "swap_lock_timeout": "Seconds a full refresh's table swap waits (per try) for readers.",
 }

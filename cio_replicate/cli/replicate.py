@@ -58,6 +58,7 @@ from .signals import StopOnSignals
     "sandbox_scale",
     "sandbox_seed",
     "lookback_seconds",
+    "metrics_lookback",
     "batch_size",
 )
 @click.pass_context

@@ -40,7 +40,7 @@ from ..logs import redact
 from ..stats import ObjectStats
 from .guard import guard_mass_drop
 from .keys import existing_keys
-from .rows import cursor_of, keeps, max_cursor, write_mode
+from .rows import cursor_of, keeps, max_cursor, rereads, window_floor, write_mode
 from .services import RunStopped, Services, announce_estimate, holder_message, take_lock
 
 log = logging.getLogger("cio_replicate.engine")
@@ -69,7 +69,8 @@ class ObjectRun:
         self.filters = filters
         self.rebuild = rebuild
         self.partial = filters.touches(spec)
-        self.mode = write_mode(spec, rebuild=rebuild, partial=self.partial)
+        self.reread = rereads(spec, svc.metrics_lookback) and not rebuild
+        self.mode = write_mode(spec, rebuild=rebuild, partial=self.partial, reread=self.reread)
         self.stats = ObjectStats(spec.name, mode=spec.mode if not rebuild else "full")
         self.stop = stop or threading.Event()
         self.feed = feed
@@ -110,6 +111,8 @@ class ObjectRun:
             floor = None
             if not self.rebuild or self.partial:
                 floor = state.read_floor(self.spec.mode, current.watermark, svc.lookback)
+            if self.reread:  # deliveries of the window: their later opens and clicks
+                floor = window_floor(floor, self.run_start, svc.metrics_lookback)
             saved = state.read_position(current.resume)
             if self.mode == "replace" or self.partial:
                 saved = None
@@ -176,7 +179,7 @@ class ObjectRun:
                 if self.mode == "insert":
                     self.stats.inserted += table.insert_missing(conn, rows)
                 else:
-                    ins, upd = table.upsert(conn, rows)
+                    ins, upd = table.upsert(conn, rows, merge=self.spec.metrics)
                     self.stats.inserted += ins
                     self.stats.updated += upd
                 self._guard(conn)
@@ -203,7 +206,7 @@ class ObjectRun:
                 self._count(records, batch.pages)
                 self.stats.staged += len(records)
                 self._tick()
-                yield table.prepare(records)
+                yield self._merged(table, table.prepare(records))
 
         def finish(conn: sa.Connection, outcome: ReplaceResult) -> None:
             self.stats.inserted += outcome.inserted
@@ -219,6 +222,13 @@ class ObjectRun:
         swap = SwapPolicy(timeout=svc.swap_lock_timeout, sleep=svc.sleep)
         table.replace_staged(rows(), finish, run_id=self.run_id, guard=self._guard, swap=swap)
         svc.crash.reached("commit")
+
+    def _merged(self, table: TableWriter, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A rebuilt delivery table keeps the metrics keys the live one holds (load/merge.py)."""
+        if self.spec.metrics is None or not rows:
+            return rows
+        with self.svc.engine.connect() as conn:
+            return table.merge_stored(conn, rows, self.spec.metrics, lock=False)
 
     def _save(
         self, conn: sa.Connection, batch: Batch, old: int | None, rows_total: int | None = None

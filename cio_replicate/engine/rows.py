@@ -34,12 +34,30 @@ def cursor_of(record: Mapping[str, Any], name: str) -> int | None:
         return None
 
 
-def write_mode(spec: ObjectSpec, *, rebuild: bool, partial: bool) -> WriteMode:
+def write_mode(
+    spec: ObjectSpec, *, rebuild: bool, partial: bool, reread: bool = False
+) -> WriteMode:
+    """``reread``: the object's metrics window is on (:func:`rereads`): its records
+    are upserted, not only inserted when missing."""
+    appends = spec.mode == "append" and not reread
     if partial:
-        return "insert" if spec.mode == "append" else "upsert"
+        return "insert" if appends else "upsert"
     if rebuild or spec.mode == "full":
         return "replace"
-    return "insert" if spec.mode == "append" else "upsert"
+    return "insert" if appends else "upsert"
+
+
+def rereads(spec: ObjectSpec, metrics_lookback: int) -> bool:
+    """Whether a run reads the object's recent records again for their metrics."""
+    return spec.metrics is not None and metrics_lookback > 0
+
+
+def window_floor(floor: int | None, run_start: int, metrics_lookback: int) -> int | None:
+    """The read floor lowered to the start of the metrics window (``run_start -
+    metrics_lookback``) when that is older; None (read everything) stays None."""
+    if floor is None:
+        return None
+    return max(0, min(floor, run_start - metrics_lookback))
 
 
 def keeps(spec: ObjectSpec, floor: int | None) -> Callable[[Record], bool]:

@@ -228,6 +228,7 @@ def replicate_with_settings(
                 clock=system_clock,
                 progress=progress,
                 lookback=settings.lookback_seconds,
+                metrics_lookback=settings.metrics_lookback,
                 batch_size=settings.batch_size,
                 lock_wait=options.lock_wait,
                 crash=CrashPoints.from_env(),

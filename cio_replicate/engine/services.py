@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from .. import state
 from ..clock import Clock
+from ..config import Settings
 from ..extract import Client, ExtractContext, estimate
 from ..http import RequestLog
 from ..load import Target
@@ -33,6 +34,8 @@ class Services:
     clock: Clock
     progress: Progress
     lookback: int = 3600
+    metrics_lookback: int = Settings.metrics_lookback
+    """Seconds: deliveries created this recently are read again for their metrics (0: off)."""
     batch_size: int = 1000
     lock_wait: float = 0.0
     sleep: Callable[[float], None] = time.sleep

@@ -15,6 +15,7 @@ from .ddl import Widening
 from .dialects import BulkPath
 from .host import Host
 from .mapper import LoadError, Mapper, Row
+from .merge import merge_stored
 from .names import SYNCED_AT, fold
 from .replace import ReplaceResult, SwapPolicy, replace_staged, replace_table
 from .schema import Column, Columns, read_map, write_map
@@ -226,20 +227,41 @@ class TableWriter:
         return Shape(table or self.name, columns, self.key_columns)
 
     def upsert(
-        self, conn: sa.Connection, rows: Sequence[Row], *, path: BulkPath | None = None
+        self,
+        conn: sa.Connection,
+        rows: Sequence[Row],
+        *,
+        path: BulkPath | None = None,
+        merge: str | None = None,
     ) -> UpsertCounts:
         """Insert new keys, update changed rows; returns (inserted, updated).
 
         Rows equal to the stored ones (``_cio_synced_at`` aside) are not
         written and not counted. Calls ``evolve`` first if it is due.
+        ``merge``: the API field whose JSON object is merged into the stored one
+        (stored keys kept, :mod:`cio_replicate.load.merge`) before the comparison.
         """
         if not rows:
             return UpsertCounts(0, 0)
         self.evolve(conn)
+        if merge is not None:
+            rows = self.merge_stored(conn, rows, merge)
         ins, upd = self.target.sql.write(
             conn, self.shape(rows), rows, update=True, path=path or self.target.bulk
         )
         return UpsertCounts(ins, upd)
+
+    def merge_stored(
+        self, conn: sa.Connection, rows: Sequence[Row], field: str, *, lock: bool = True
+    ) -> list[Row]:
+        """Rows whose JSON object ``field`` is merged into the one the table stores under
+        the same key (:mod:`cio_replicate.load.merge`); as they are if the table has no
+        such column yet. ``lock=False``: a read for a stage (the table is not written)."""
+        col = self.column(field)
+        if col is None or col.type != "json" or (field, False) not in self.recorded(conn):
+            return list(rows)
+        table = self.target.ddl.sa_table(self.name, self.recorded(conn).values(), self.key_columns)
+        return merge_stored(conn, table, self.key_columns, col.name, rows, lock=lock)
 
     def insert_missing(
         self, conn: sa.Connection, rows: Sequence[Row], *, path: BulkPath | None = None

@@ -85,6 +85,7 @@ class MessageStore:
         if j >= self.base:
             rec = {k: v for k, v in self.added[j - self.base].items() if not k.startswith("_")}
             rec["metrics"] = dict(self.metric_overlay.get(j, rec["metrics"]))
+            rec["deduplicate_id"] = f"{rec['id']}:{max(rec['metrics'].values())}"  # last update
             return rec
         src = self.source_of(j)
         person = self.people.base_identity(j % self.people.base)

@@ -34,6 +34,7 @@ class Harness:
     target: Target
     batch_size: int = 1000
     lookback: int = 3600
+    metrics_lookback: int = 7 * 86400
     progress: io.StringIO | None = None
     workers: int = 4
     """Objects at once, as the CLI does with the default concurrency."""
@@ -54,6 +55,7 @@ class Harness:
             clock=self.sandbox.clock,
             progress=Progress(self.progress, live=False),
             lookback=self.lookback,
+            metrics_lookback=self.metrics_lookback,
             batch_size=self.batch_size,
             lock_wait=lock_wait,
             workers=self.workers,
