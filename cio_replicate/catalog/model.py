@@ -111,6 +111,9 @@ class ObjectSpec:
     object whose records this one's pass also fetches; when a run selects both,
     that object reads them from this one's pass instead of reading its own.
     ``cost``: the calls to announce before a run (per-person fan-outs).
+    ``synced``: ``sync`` keeps the table and the workspace in step both ways, so
+    the table's key is nullable (a row a user inserts has no id until it is
+    created) and ``_cio_synced_at`` may be left out of an INSERT.
     """
 
     name: str
@@ -138,6 +141,7 @@ class ObjectSpec:
     newest_first: bool = False
     feeds: str | None = None
     cost: Cost | None = None
+    synced: bool = False
 
     def __hash__(self) -> int:
         return hash(self.name)

@@ -156,7 +156,9 @@ class ObjectRun:
     def _table(self) -> TableWriter:
         if self._writer is None:
             spec = self.spec
-            self._writer = self.svc.target.table(spec.table, spec.key, spec.timestamps)
+            self._writer = self.svc.target.table(
+                spec.table, spec.key, spec.timestamps, open_key=spec.synced
+            )
             self._writer.object_name = spec.name  # named in the hint of a hand-altered table
         return self._writer
 
