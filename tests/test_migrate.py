@@ -31,7 +31,7 @@ SYSTEM_TABLES = {
     "_cio_locks",
     "_cio_source",
 }
-HEAD = "0003_utf8mb4"
+HEAD = "0004_collections"
 
 
 def table_names(url: str) -> set[str]:
@@ -58,7 +58,7 @@ def test_script_location_holds_the_environment_and_revisions() -> None:
     assert (where / "env.py").is_file()
     assert (where / "script.py.mako").is_file()
     assert list((where / "versions").glob("0001_*.py"))
-    assert list((where / "versions").glob("0003_*.py"))
+    assert list((where / "versions").glob("0004_*.py"))
     assert head_revision() == HEAD
 
 

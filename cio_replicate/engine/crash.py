@@ -28,11 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Event = Literal["batch", "write", "commit"]
+Event = Literal["batch", "write", "commit", "create"]
 CRASH_ENV = "CIO_REPLICATE_CRASH"
 PAUSE_ENV = "CIO_REPLICATE_PAUSE"
 _COUNT = threading.Lock()
-_EVENTS: dict[str, Event] = {"batch": "batch", "write": "write", "commit": "commit"}
+_EVENTS: dict[str, Event] = {
+    "batch": "batch",
+    "write": "write",
+    "commit": "commit",
+    "create": "create",
+}
 
 
 def _point(env: str, spec: str) -> tuple[Event, int, str]:
