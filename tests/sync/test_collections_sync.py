@@ -24,9 +24,7 @@ def test_a_sync_with_no_change_on_either_side_sends_no_write(synced: Synced) -> 
 
 def test_a_row_inserted_in_the_table_is_created_and_gets_its_id(synced: Synced) -> None:
     before = set(synced.remote())
-    synced.sql(
-        "INSERT INTO collections (name, data) VALUES ('stores', :d)", d=json.dumps(ZURICH)
-    )
+    synced.sql("INSERT INTO collections (name, data) VALUES ('stores', :d)", d=json.dumps(ZURICH))
     mark = len(synced.sb.requests)
     report = synced.sync()
     assert report.counts() == {"create_to_cio": 1}, report.failures
@@ -53,9 +51,7 @@ def test_a_row_changed_in_the_table_is_updated_in_customerio(synced: Synced) -> 
     )
     mark = len(synced.sb.requests)
     assert synced.sync().counts() == {"update_to_cio": 1}
-    assert [(r.method, r.path) for r in synced.writes_since(mark)] == [
-        ("PUT", "/v1/collections/1")
-    ]
+    assert [(r.method, r.path) for r in synced.writes_since(mark)] == [("PUT", "/v1/collections/1")]
     assert synced.remote()[1] == ("products_2026", {"currency": "€", "rate": 1.5})
     mark = len(synced.sb.requests)
     assert synced.sync().counts() == {}
@@ -169,7 +165,9 @@ def test_one_refused_collection_leaves_the_others_synced_and_is_retried(synced: 
 
 
 def test_ten_thousand_rows_of_non_ascii_data_both_ways(synced: Synced) -> None:
-    rows = [{"sku": f"Ω-{i}", "name": f"Grüße №{i} 東京 ✨", "price": i + 0.5} for i in range(10_000)]
+    rows = [
+        {"sku": f"Ω-{i}", "name": f"Grüße №{i} 東京 ✨", "price": i + 0.5} for i in range(10_000)
+    ]
     synced.sql("INSERT INTO collections (name, data) VALUES ('big', :d)", d=json.dumps(rows))
     assert synced.sync().counts() == {"create_to_cio": 1}
     (cid,) = [c for c, (name, _) in synced.remote().items() if name == "big"]
