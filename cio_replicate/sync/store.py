@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from ..catalog import ObjectSpec
 from ..clock import Clock, from_unix
+from ..errors import UsageError
 from ..load import TableWriter, Target
 from ..systables import sync_collections as state
 from .plan import Intent, Known, Local, Remote, data_problem, meta_digest
@@ -42,6 +43,15 @@ def table_writer(target: Target, spec: ObjectSpec) -> TableWriter:
     writer.prepare([PROTOTYPE])
     with target.begin() as conn:
         writer.evolve(conn)
+    with target.connect() as conn:
+        key = writer.key_columns[0].lower()
+        columns = sa.inspect(conn).get_columns(writer.name)
+        if any(str(c["name"]).lower() == key and not c["nullable"] for c in columns):
+            raise UsageError(
+                f"the table {writer.name} was made by an older version, with a key that "
+                f"cannot be NULL (rows to create need one): rebuild it once with "
+                f"`cio-replicate replicate {spec.name} --full-refresh`, then sync"
+            )
     return writer
 
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
+from cio_replicate.errors import UsageError
+from cio_replicate.load import Target
+from cio_replicate.sandbox import Sandbox
+from cio_replicate.sync import sync_collections
+
+from ..engine.conftest import Harness, client_for
 from .conftest import Synced
 
 ZURICH = [{"city": "Zürich", "note": "Grüße — “quoted” ✨", "n": 1}, {"city": "東京", "n": 2}]
@@ -179,3 +186,37 @@ def test_ten_thousand_rows_of_non_ascii_data_both_ways(synced: Synced) -> None:
     mark = len(synced.sb.requests)
     assert synced.sync().counts() == {}
     assert synced.writes_since(mark) == []
+
+
+def test_replicate_leaves_a_synced_table_to_sync_so_table_edits_are_not_lost(
+    synced: Synced,
+) -> None:
+    synced.sb.workspace.update_collection(1, data=[{"v": "cio"}])  # updated_at: now
+    assert synced.sync().counts() == {"update_to_table": 1}
+    synced.sql("UPDATE collections SET data = :d WHERE id = 1", d=json.dumps([{"v": "db"}]))
+    report = synced.harness.run(["Collections"])  # within the lookback of collection 1
+    (result,) = report.results
+    assert result.status == "skipped" and "sync Collections" in (result.message or "")
+    assert synced.rows()[1][1] == [{"v": "db"}]
+    assert synced.sync().counts() == {"update_to_cio": 1}
+    assert synced.remote()[1][1] == [{"v": "db"}]
+
+
+def test_a_table_made_with_a_primary_key_is_refused_until_rebuilt(db_url: str) -> None:
+    sb = Sandbox("tiny", seed=1)
+    client = client_for(sb)
+    with Target(db_url, clock=sb.clock) as target:
+        harness = Harness(sb, db_url, client, target)
+        harness.run(["Segments"])  # the tool's tables
+        old = target.table("collections", ("id",), ("created_at", "updated_at"))
+        with target.begin() as conn:  # as an older version made it: id NOT NULL
+            old.upsert(conn, old.prepare(sb.workspace.records("collections")))
+        with pytest.raises(UsageError, match="--full-refresh"):
+            sync_collections(client, target, sb.clock)
+        harness.run(["Collections"], full_refresh=True)
+        sync_collections(client, target, sb.clock)
+        with target.begin() as conn:
+            conn.execute(sa.text("INSERT INTO collections (name, data) VALUES ('n', '{}')"))
+        report = sync_collections(client, target, sb.clock)
+        assert report.counts() == {"create_to_cio": 1}
+    client.close()
