@@ -30,6 +30,7 @@ SYSTEM_TABLES = {
     "_cio_columns",
     "_cio_locks",
     "_cio_source",
+    "_cio_sync_collections",
 }
 HEAD = "0004_collections"
 
