@@ -169,7 +169,12 @@ def make_plan(
     *,
     prefer: Prefer,
     now: int,
+    replicated: int | None = None,
 ) -> Plan:
+    """``replicated``: the replication watermark of the table (None: never
+    replicated). A collection unknown to the sync state whose ``updated_at`` is
+    not above it was in the table as replication wrote it: that is its common
+    past, so a first sync sees the table's edits and deletes as such."""
     plan = Plan()
     by_id = {row.id: row for row in locals_ if row.id is not None}
     untracked = {i: r for i, r in remotes.items() if i not in known and i not in by_id}
@@ -178,8 +183,19 @@ def make_plan(
     for cid in sorted(set(by_id) | set(known) | set(remotes)):
         if cid in linked:
             continue
-        _one(plan, by_id.get(cid), known.get(cid), remotes.get(cid), cid, prefer, now)
+        remote = remotes.get(cid)
+        base = known.get(cid) or _replicated(remote, replicated)
+        _one(plan, by_id.get(cid), base, remote, cid, prefer, now)
     return plan
+
+
+def _replicated(remote: Remote | None, watermark: int | None) -> Known | None:
+    """The state replication left for a collection no sync has seen, if it did."""
+    if remote is None or watermark is None or not remote.fetched:
+        return None
+    if remote.updated_at is None or remote.updated_at > watermark:
+        return None
+    return Known(remote.id, remote.name, remote.digest or "", remote.updated_at)
 
 
 def _new_rows(

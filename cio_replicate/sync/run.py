@@ -25,6 +25,7 @@ from ..extract import Client
 from ..extract.collections import content_path
 from ..load import TableWriter, Target
 from ..locks import try_lock
+from ..state import load_state
 from ..threads import Threads
 from . import store
 from .plan import Action, Conflict, Known, Plan, Prefer, Remote, make_plan, needs_content
@@ -110,7 +111,11 @@ def sync_collections(
         locals_ = store.read_rows(target, writer)
         remotes = read_remotes(client, known)
         now = int(clock())
-        plan = make_plan(locals_, known, intents, remotes, prefer=prefer, now=now)
+        with target.connect() as conn:
+            replicated = load_state(conn, OBJECT).watermark
+        plan = make_plan(
+            locals_, known, intents, remotes, prefer=prefer, now=now, replicated=replicated
+        )
         report = SyncReport(plan, dry_run)
         report.failures.extend(plan.problems)
         if dry_run:

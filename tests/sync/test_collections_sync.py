@@ -220,3 +220,23 @@ def test_a_table_made_with_a_primary_key_is_refused_until_rebuilt(db_url: str) -
         report = sync_collections(client, target, sb.clock)
         assert report.counts() == {"create_to_cio": 1}
     client.close()
+
+
+def test_a_first_sync_takes_the_replicated_table_as_the_common_past(db_url: str) -> None:
+    """Edits and deletes made after a replication, before any sync, are the table's
+    changes (no conflict); a collection created in Customer.io after it comes in."""
+    sb = Sandbox("tiny", seed=1)
+    client = client_for(sb)
+    with Target(db_url, clock=sb.clock) as target:
+        Harness(sb, db_url, client, target).run(["Collections"])
+        with target.begin() as conn:
+            conn.execute(sa.text("UPDATE collections SET name = 'renamed' WHERE id = 1"))
+            conn.execute(sa.text("DELETE FROM collections WHERE id = 3"))
+        sb.clock.advance(60)
+        made = sb.workspace.create_collection("later", [{"a": 1}])
+        report = sync_collections(client, target, sb.clock)
+        assert report.conflicts == []
+        assert report.counts() == {"update_to_cio": 1, "delete_to_cio": 1, "create_to_table": 1}
+        names = {c["id"]: c["name"] for c in sb.workspace.records("collections")}
+        assert names == {1: "renamed", made["id"]: "later"}
+    client.close()
