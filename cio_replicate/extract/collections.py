@@ -51,17 +51,18 @@ def collections(ctx: ExtractContext) -> Iterator[Batch]:
     for _token, page in pages(ctx, spec, child_path(spec, None), dict(spec.params), None):
         calls += 1
         listed.extend(shape(spec, r, None) for r in page.records)
-    wanted = [
-        r
-        for r in listed
-        if (ctx.floor is None or not cursors(spec, [r]) or cursors(spec, [r])[0] >= ctx.floor)
-        and ctx.filters.keep(spec.name, r)
-    ]
+    wanted = [r for r in listed if _moved(ctx, r) and ctx.filters.keep(spec.name, r)]
     for start in range(0, len(wanted), ctx.batch_size):
         chunk = wanted[start : start + ctx.batch_size]
         yield Batch(list(with_contents(ctx, chunk)), calls + len(chunk))
         calls = 0
     yield Batch([], calls, done=True)
+
+
+def _moved(ctx: ExtractContext, record: Record) -> bool:
+    """At or above the read floor (a record without ``updated_at`` is kept)."""
+    value = cursors(ctx.spec, [record])
+    return ctx.floor is None or not value or value[0] >= ctx.floor
 
 
 register("collections", Hooks(collections))
