@@ -96,3 +96,27 @@ source = sa.Table(
     sa.Column("api_url", sa.String(255), nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# `sync Collections`: the state of each collection at the last sync (both sides
+# agreed on it then), and the creates in flight. ``slot`` is ``id:<collection
+# id>`` for a synced collection, ``new:<hash of the name>`` for a create the
+# tool is about to send (recorded before the call, so a rerun after a crash
+# finds the collection it made instead of making another). ``digest`` hashes
+# name and data; ``seen_at`` (unix seconds) is when a sync first saw the
+# table's row differ from this state (the table side's time in a conflict);
+# ``remote_meta`` hashes the collection's listing record (name, bytes, rows,
+# schema, updated_at): its data is read again only when that moves (a change in
+# the same second as the last sync's write still shows in bytes or schema).
+sync_collections = sa.Table(
+    "_cio_sync_collections",
+    metadata,
+    sa.Column("slot", sa.String(80), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # synced|creating
+    sa.Column("collection_id", sa.BigInteger, nullable=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("remote_updated_at", sa.BigInteger, nullable=True),
+    sa.Column("remote_meta", sa.String(64), nullable=True),
+    sa.Column("seen_at", sa.BigInteger, nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)

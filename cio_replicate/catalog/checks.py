@@ -30,7 +30,9 @@ DOCUMENTED_MAX: Mapping[str, int] = {
 ATTRIBUTE_BATCH_MAX = 100
 
 # Irregular extractions the engine implements as named functions.
-EXTRACTORS = frozenset({"customers", "customers_attributes", "objects", "segment_memberships"})
+EXTRACTORS = frozenset(
+    {"collections", "customers", "customers_attributes", "objects", "segment_memberships"}
+)
 
 _TABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 

@@ -96,7 +96,7 @@ FIELDS: Mapping[str, Mapping[str, FieldKind]] = MappingProxyType(
             "NewsletterMessages": _MESSAGE,
             "Messages": _MESSAGE,
             "Collections": "id:int name bytes:int rows:int schema:json created_at:time "
-            "updated_at:time",
+            "updated_at:time data:json",
             "Exports": "id:int user_id:int user_email total:int deduplicate_id type failed:bool "
             "description downloads:int created_at:time updated_at:time status",
             "Snippets": "name value updated_at:time",

@@ -149,6 +149,9 @@ class ObjectSpec:
     seconds) that keeps changing after a record is created; the records created inside the
     ``metrics_lookback`` window are read again each run and upserted, this field merged key
     by key with the stored one (:mod:`cio_replicate.load.merge`).
+    ``synced``: ``sync`` keeps the table and the workspace in step both ways, so
+    the table's key is nullable (a row a user inserts has no id until it is
+    created) and ``_cio_synced_at`` may be left out of an INSERT.
     """
 
     name: str
@@ -177,6 +180,7 @@ class ObjectSpec:
     feeds: str | None = None
     cost: Cost | None = None
     metrics: str | None = None
+    synced: bool = False
 
     def __hash__(self) -> int:
         return hash(self.name)

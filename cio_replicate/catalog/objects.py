@@ -185,7 +185,10 @@ CATALOG: tuple[ObjectSpec, ...] = (
         cursor="updated_at",
         timestamps=("created_at", "updated_at"),
         write=writes.COLLECTIONS,
-        description="Collections (data for Liquid), without their contents.",
+        extractor="collections",
+        synced=True,
+        description="Collections (data for Liquid) with their contents (data); "
+        "`sync Collections` keeps them in step both ways.",
     ),
     ObjectSpec(
         name="Exports",

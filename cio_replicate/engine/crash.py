@@ -6,7 +6,8 @@ n-th time it reaches ``event``, counted over the whole run:
 - ``batch``: a batch was extracted, nothing of it written yet;
 - ``write``: a batch's rows and state were written, the transaction is
   still open (the kill must roll all of it back);
-- ``commit``: a batch was committed.
+- ``commit``: a batch was committed;
+- ``create``: ``sync`` created a collection, its id not written back yet.
 
 A kill is a real SIGKILL: no ``finally`` block, no atexit, no flush runs, as
 when the machine dies or an operator runs ``kill -9``.
@@ -28,18 +29,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Event = Literal["batch", "write", "commit"]
+Event = Literal["batch", "write", "commit", "create"]
 CRASH_ENV = "CIO_REPLICATE_CRASH"
 PAUSE_ENV = "CIO_REPLICATE_PAUSE"
 _COUNT = threading.Lock()
-_EVENTS: dict[str, Event] = {"batch": "batch", "write": "write", "commit": "commit"}
+_EVENTS: dict[str, Event] = {
+    "batch": "batch",
+    "write": "write",
+    "commit": "commit",
+    "create": "create",
+}
 
 
 def _point(env: str, spec: str) -> tuple[Event, int, str]:
     name, _, rest = spec.partition(":")
     count, _, extra = rest.partition(":")
     if name not in _EVENTS or not count.isdigit():
-        raise ValueError(f"{env} must be batch|write|commit:<n>[:...], got {spec!r}")
+        raise ValueError(f"{env} must be batch|write|commit|create:<n>[:...], got {spec!r}")
     return _EVENTS[name], int(count), extra
 
 

@@ -41,7 +41,14 @@ from ..stats import ObjectStats
 from .guard import guard_mass_drop
 from .keys import existing_keys
 from .rows import cursor_of, keeps, max_cursor, rereads, window_floor, write_mode
-from .services import RunStopped, Services, announce_estimate, holder_message, take_lock
+from .services import (
+    RunStopped,
+    Services,
+    announce_estimate,
+    holder_message,
+    kept_by_sync,
+    take_lock,
+)
 
 log = logging.getLogger("cio_replicate.engine")
 
@@ -95,6 +102,8 @@ class ObjectRun:
         svc, name = self.svc, self.spec.name
         if self._interrupted():
             return self._result("interrupted", "not started")
+        if not self.rebuild and kept_by_sync(svc, self.spec):
+            return self._result("skipped", f"kept in step by `cio-replicate sync {name}`")
         try:
             self.lock = take_lock(svc, name, self.run_id, self._interrupted)
         except Exception as exc:  # e.g. SQLite busy for longer than its timeout
@@ -159,7 +168,9 @@ class ObjectRun:
     def _table(self) -> TableWriter:
         if self._writer is None:
             spec = self.spec
-            self._writer = self.svc.target.table(spec.table, spec.key, spec.timestamps)
+            self._writer = self.svc.target.table(
+                spec.table, spec.key, spec.timestamps, open_key=spec.synced
+            )
             self._writer.object_name = spec.name  # named in the hint of a hand-altered table
         return self._writer
 

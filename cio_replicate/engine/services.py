@@ -1,5 +1,6 @@
 """What a run works with (:class:`Services`), and the steps of an object's run that
-need nothing else: taking its lock, saying who holds it, announcing its cost."""
+need nothing else: taking its lock, saying who holds it, announcing its cost, seeing
+that ``sync`` keeps its table."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from .. import state
+from ..catalog import ObjectSpec
 from ..clock import Clock
 from ..config import Settings
 from ..extract import Client, ExtractContext, estimate
 from ..http import RequestLog
 from ..load import Target
+from ..systables import sync_collections
 from ..threads import Threads
 from .crash import CrashPoints
 from .report import Progress
@@ -64,6 +67,16 @@ def take_lock(
         if lock is not None or time.monotonic() >= deadline or interrupted():
             return lock
         svc.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+
+
+def kept_by_sync(svc: Services, spec: ObjectSpec) -> bool:
+    """The object's table is kept in step by ``sync`` (it has synced before): a
+    replication run would overwrite the table's changes not synced yet."""
+    if not spec.synced:
+        return False
+    with svc.engine.connect() as conn:
+        query = sa.select(sync_collections.c.slot).limit(1)
+        return conn.execute(query).first() is not None
 
 
 def holder_message(svc: Services, name: str) -> str:

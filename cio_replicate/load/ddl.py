@@ -35,27 +35,43 @@ class Ddl:
     def pk_name(self, table: str) -> str:
         return identifier(table + "_pkey", self.dialect)
 
-    def sa_table(self, table: str, columns: Iterable[Column], keys: Sequence[str]) -> sa.Table:
-        """The SQLAlchemy definition of a data table (also good for reading it back)."""
+    def sa_table(
+        self,
+        table: str,
+        columns: Iterable[Column],
+        keys: Sequence[str],
+        *,
+        open_key: bool = False,
+    ) -> sa.Table:
+        """The SQLAlchemy definition of a data table (also good for reading it back).
+
+        ``open_key``: the key is a nullable UNIQUE constraint (same name as the
+        primary key would have) and ``_cio_synced_at`` is nullable: users insert
+        rows without either (``sync``); upserts by key work the same."""
         cols = sorted(columns, key=lambda c: c.position)
         string_keys = sum(1 for c in cols if c.name in keys and c.type == "text")
         sa_cols = [
             sa.Column(
                 c.name,
                 column_type(self.dialect, c.type, key=c.name in keys, string_keys=string_keys),
-                nullable=c.name not in keys,
+                nullable=open_key or c.name not in keys,
                 autoincrement=False,  # keys come from the API: no SERIAL/AUTO_INCREMENT
                 quote=True,
             )
             for c in cols
         ]
         synced = column_type(self.dialect, "timestamp")
-        sa_cols.append(sa.Column(SYNCED_AT, synced, nullable=False, quote=True))
+        sa_cols.append(sa.Column(SYNCED_AT, synced, nullable=open_key, quote=True))
+        key: sa.Constraint = (
+            sa.UniqueConstraint(*keys, name=self.pk_name(table))
+            if open_key
+            else sa.PrimaryKeyConstraint(*keys, name=self.pk_name(table))
+        )
         return sa.Table(
             table,
             sa.MetaData(),
             *sa_cols,
-            sa.PrimaryKeyConstraint(*keys, name=self.pk_name(table)),
+            key,
             quote=True,
             mysql_engine="InnoDB",
             mysql_charset="utf8mb4",
@@ -134,9 +150,15 @@ class Ddl:
     # --- changes --------------------------------------------------------------
 
     def create(
-        self, conn: sa.Connection, table: str, columns: Iterable[Column], keys: Sequence[str]
+        self,
+        conn: sa.Connection,
+        table: str,
+        columns: Iterable[Column],
+        keys: Sequence[str],
+        *,
+        open_key: bool = False,
     ) -> None:
-        self.sa_table(table, columns, keys).create(conn)
+        self.sa_table(table, columns, keys, open_key=open_key).create(conn)
 
     def drop(self, conn: sa.Connection, table: str) -> None:
         self.sql.execute(conn, f"DROP TABLE IF EXISTS {self.sql.quote(table)}")
@@ -170,12 +192,14 @@ class Ddl:
         widenings: Sequence[Widening],
         wanted: Sequence[Column],
         keys: Sequence[str],
+        *,
+        open_key: bool = False,
     ) -> None:
         """Change column types so every old value survives, as the new type."""
         if not widenings:
             return
         if self.dialect.widen == "rebuild":
-            self._rebuild(conn, table, widenings, wanted, keys)
+            self._rebuild(conn, table, widenings, wanted, keys, open_key)
             return
         string_keys = sum(1 for c in wanted if c.name in keys and c.type == "text")
         name, q = self.sql.quote(table), self.sql.quote
@@ -189,7 +213,7 @@ class Ddl:
             return
         clauses = [
             f"MODIFY COLUMN {q(new.name)} {self.type_sql(new, keys, string_keys)}"
-            + (" NOT NULL" if new.name in keys else " NULL")
+            + (" NOT NULL" if new.name in keys and not open_key else " NULL")
             for _, new in widenings
         ]
         self.sql.execute(conn, f"ALTER TABLE {name} " + ", ".join(clauses))
@@ -207,6 +231,7 @@ class Ddl:
         widenings: Sequence[Widening],
         wanted: Sequence[Column],
         keys: Sequence[str],
+        open_key: bool,
     ) -> None:
         """SQLite cannot change a column's type: copy into a new table, swap."""
         q = self.sql.quote
@@ -214,7 +239,7 @@ class Ddl:
         changed = {new.name: (old, new) for old, new in widenings}
         tmp = identifier(table + "__cio_tmp", self.dialect)
         self.drop(conn, tmp)
-        self.create(conn, tmp, wanted, keys)
+        self.create(conn, tmp, wanted, keys, open_key=open_key)
         names = [c.name for c in wanted if c.name in stored] + [SYNCED_AT]
         source = table_of(table, names)
         exprs = [

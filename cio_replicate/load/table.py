@@ -56,8 +56,11 @@ class TableWriter:
         key: Sequence[str],
         timestamps: Sequence[str],
         recorded: Columns,
+        *,
+        open_key: bool = False,
     ) -> None:
         self.target = target
+        self.open_key = open_key
         self.name = name
         self.key = tuple(key)
         self._db: Columns | None = dict(recorded)  # as recorded; None: reload
@@ -99,7 +102,9 @@ class TableWriter:
 
     def sa_table(self) -> sa.Table:
         """A SQLAlchemy Table for reading the data back: aware UTC datetimes, parsed JSON."""
-        return self.target.ddl.sa_table(self.name, self._wanted.values(), self.key_columns)
+        return self.target.ddl.sa_table(
+            self.name, self._wanted.values(), self.key_columns, open_key=self.open_key
+        )
 
     def prepare(self, records: Iterable[Mapping[str, Any]]) -> list[Row]:
         """Records (API dicts) -> rows (column name -> value), for one batch.
@@ -176,7 +181,7 @@ class TableWriter:
         ddl = self.target.ddl
         stored = ddl.existing_columns(conn, table) if check_existing else None
         if have is None or (check_existing and stored is None):
-            ddl.create(conn, table, self._wanted.values(), self.key_columns)
+            ddl.create(conn, table, self._wanted.values(), self.key_columns, open_key=self.open_key)
             return
         widen: list[Widening] = []
         for slot, col in self._wanted.items():
@@ -192,7 +197,7 @@ class TableWriter:
             widen.append((old, col))
         wanted = self.columns
         if widen:
-            ddl.widen(conn, table, widen, wanted, self.key_columns)
+            ddl.widen(conn, table, widen, wanted, self.key_columns, open_key=self.open_key)
             if self.target.dialect.widen == "rebuild":
                 return  # the rebuild added the new columns too
         present = {fold(n) for n in stored} if stored is not None else set()

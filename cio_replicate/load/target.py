@@ -202,9 +202,17 @@ class Target:
         return identifier(name, self.dialect)
 
     def table(
-        self, name: str, key: Iterable[str] = ("id",), timestamps: Iterable[str] = ()
+        self,
+        name: str,
+        key: Iterable[str] = ("id",),
+        timestamps: Iterable[str] = (),
+        *,
+        open_key: bool = False,
     ) -> TableWriter:
-        """The writer of one data table, with its recorded column map loaded."""
+        """The writer of one data table, with its recorded column map loaded.
+
+        ``open_key``: the key is UNIQUE and nullable instead of the primary key, and
+        ``_cio_synced_at`` nullable (a table users insert rows into, see ``sync``)."""
         key = tuple(key)
         if not key:
             raise ValueError(f"{name}: a data table needs at least one key field")
@@ -224,7 +232,7 @@ class Target:
                     "the target has no column map table (_cio_columns): "
                     "run `cio-replicate db upgrade` first"
                 ) from exc
-        return TableWriter(self, sql_name, key, tuple(timestamps), recorded)
+        return TableWriter(self, sql_name, key, tuple(timestamps), recorded, open_key=open_key)
 
     def dispose(self) -> None:
         """Close pooled connections (only those of an engine this Target created)."""

@@ -36,12 +36,18 @@ SEGMENT_NAMES = (
 )
 
 
+CollectionData = list[dict[str, Any]] | dict[str, Any]
+"""What a collection stores: a list of objects, or an object (reference 4.9)."""
+
+
 @dataclass
 class MiscData:
     segments: dict[int, dict[str, Any]] = field(default_factory=dict)
     segment_share: dict[int, float] = field(default_factory=dict)
     collections: dict[int, dict[str, Any]] = field(default_factory=dict)
-    collection_data: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    collection_data: dict[int, CollectionData] = field(default_factory=dict)
+    collection_seq: int = 0
+    """The highest collection id ever given (ids are not reused after a delete)."""
     exports: dict[int, dict[str, Any]] = field(default_factory=dict)
     snippets: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -57,10 +63,12 @@ def _stamp(seed: int, label: str, k: int) -> tuple[int, int]:
 
 
 def collection_meta(
-    cid: int, name: str, rows: list[dict[str, Any]], created: int, updated: int
+    cid: int, name: str, data: CollectionData, created: int, updated: int
 ) -> dict[str, Any]:
+    """A collection's record; an object as data counts as one row (UNCONFIRMED)."""
+    rows = data if isinstance(data, list) else [data]
     schema = sorted({k for row in rows for k in row})
-    size = len(json.dumps(rows, ensure_ascii=False).encode())
+    size = len(json.dumps(data, ensure_ascii=False).encode())
     return {
         "id": cid,
         "name": name,

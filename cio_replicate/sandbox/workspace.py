@@ -26,7 +26,7 @@ from typing import Any
 from .constants import ENVIRONMENT_ID, Region
 from .content import Source, build_content, dedup
 from .deliveries import ActivityStore, MessageStore
-from .misc import build_misc, collection_meta
+from .misc import CollectionData, build_misc, collection_meta
 from .objects import ObjectsMixin
 from .people import Ident, PeopleStore, Person, customer_object
 from .rand import frac, key
@@ -210,18 +210,20 @@ class Workspace(ObjectsMixin):
         del self.misc.segments[segment_id]
 
     # collections, snippets, webhooks, exports --------------------------------------
-    def create_collection(self, name: str, data: list[dict[str, Any]]) -> dict[str, Any]:
-        cid = max(self.misc.collections, default=0) + 1
+    def create_collection(self, name: str, data: CollectionData) -> dict[str, Any]:
+        """A new collection; ids are never reused (a deleted one's id stays gone)."""
+        cid = max(self.misc.collection_seq, max(self.misc.collections, default=0)) + 1
+        self.misc.collection_seq = cid
         now = self.now()
-        self.misc.collection_data[cid] = list(data)
-        self.misc.collections[cid] = collection_meta(cid, name, list(data), now, now)
+        self.misc.collection_data[cid] = data
+        self.misc.collections[cid] = collection_meta(cid, name, data, now, now)
         return self.misc.collections[cid]
 
     def update_collection(
-        self, cid: int, name: str | None = None, data: list[dict[str, Any]] | None = None
+        self, cid: int, name: str | None = None, data: CollectionData | None = None
     ) -> dict[str, Any]:
         old = self.misc.collections[cid]
-        rows = self.misc.collection_data[cid] if data is None else list(data)
+        rows = self.misc.collection_data[cid] if data is None else data
         self.misc.collection_data[cid] = rows
         rec = collection_meta(cid, name or old["name"], rows, old["created_at"], self.now())
         self.misc.collections[cid] = rec

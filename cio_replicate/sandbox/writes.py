@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from . import writes_send, writes_track  # noqa: F401  (register their routes)
+from .misc import CollectionData
 from .router import Call, Reply, app_error, route
 
 SNIPPET_NAME_MAX = 150
@@ -133,7 +134,7 @@ def delete_snippet(call: Call) -> Reply:
 
 
 # collections ---------------------------------------------------------------------------
-def _collection_data(call: Call, body: dict[str, Any]) -> list[dict[str, Any]] | None:
+def _collection_data(call: Call, body: dict[str, Any]) -> CollectionData | None:
     if "data" in body and "url" in body:
         raise app_error(400, "give either data or url, not both")
     if "url" in body:
@@ -144,12 +145,13 @@ def _collection_data(call: Call, body: dict[str, Any]) -> list[dict[str, Any]] |
     if "data" not in body:
         return None
     data = body["data"]
-    if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-        raise app_error(400, "data must be an array of objects")
-    size = len(json.dumps(data).encode())
+    rows = data if isinstance(data, list) else [data]
+    if not isinstance(data, list | dict) or not all(isinstance(row, dict) for row in rows):
+        raise app_error(400, "data must be an array of objects, or an object")
+    size = len(json.dumps(data, ensure_ascii=False).encode())
     if size > COLLECTION_MAX:
         raise app_error(400, f"collection is {size} bytes; the limit is 10 MB")
-    if any(len(json.dumps(row).encode()) > COLLECTION_ROW_MAX for row in data):
+    if any(len(json.dumps(row, ensure_ascii=False).encode()) > COLLECTION_ROW_MAX for row in rows):
         raise app_error(400, "a row of the collection is over 10 KB")
     return data
 

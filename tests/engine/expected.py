@@ -153,7 +153,12 @@ TABLES: Mapping[str, Table] = {
         ("id",), lambda ws: _messages(ws, lambda m: m["newsletter_id"] is not None)
     ),
     "messages": Table(("id",), lambda ws: _messages(ws, lambda m: True)),
-    "collections": Table(("id",), lambda ws: ws.records("collections")),
+    "collections": Table(
+        ("id",),
+        lambda ws: [
+            {**c, "data": ws.misc.collection_data[c["id"]]} for c in ws.records("collections")
+        ],
+    ),
     "exports": Table(("id",), lambda ws: ws.records("exports")),
     "snippets": Table(("name",), lambda ws: ws.records("snippets")),
     "reporting_webhooks": Table(("id",), lambda ws: ws.records("webhooks")),

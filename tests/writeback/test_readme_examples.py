@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -70,11 +71,19 @@ def test_readme_write_path_blocks_run_as_written_on_the_demo(
         if line.startswith("printf "):
             subprocess.run(["sh", "-c", line], cwd=no_config, check=True)
             continue
+        if line.startswith("sqlite3 "):  # the Sync example edits the table with SQL
+            _, database, statement = shlex.split(line)
+            with sqlite3.connect(no_config / database) as db:
+                db.execute(statement)
+            continue
         assert line.startswith("cio-replicate "), line
-        code = main(shlex.split(line)[1:])
+        code = main(shlex.split(line, comments=True)[1:])
         out = capsys.readouterr()
         assert code == 0, (line, out.err)
         if "export" in line and "-o -" in line:
             rows = list(csv.DictReader(io.StringIO(out.out)))
             assert rows, f"{line}: no rows in the demo"
             assert {r["campaign_id"] for r in rows} <= {"2", "5"}
+        if line.startswith("cio-replicate sync Collections --dry-run"):
+            assert "would create in Customer.io: (new) 'stores'" in out.out
+            assert "would update in Customer.io: #1 'products_2026'" in out.out

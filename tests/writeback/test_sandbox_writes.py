@@ -216,6 +216,34 @@ def test_collections_crud(api: Api) -> None:
     assert both.status_code == 400
 
 
+def test_collections_are_strict_about_names_data_and_sizes(api: Api) -> None:
+    """Data is a list of objects or an object (reference 4.9), at most 10 MB with no row
+    over 10 KB (5.5); a refusal is the App API's error body; ids are never reused."""
+    made = api.app("POST", "/v1/collections", {"name": "menu", "data": {"café": "crème"}})
+    cid = made.json()["collection"]["id"]
+    assert made.json()["collection"]["rows"] == 1
+    assert api.app("GET", f"/v1/collections/{cid}/content").json() == {"café": "crème"}
+    refused = {
+        "no name": {"data": [{"a": 1}]},
+        "blank name": {"name": "  ", "data": [{"a": 1}]},
+        "no data": {"name": "n"},
+        "data a string": {"name": "n", "data": "[{}]"},
+        "a row not an object": {"name": "n", "data": [{"a": 1}, 2]},
+        "a row over 10 KB": {"name": "n", "data": [{"a": "x" * 10_300}]},
+        "over 10 MB": {"name": "n", "data": [{"a": "é" * 4_000} for _ in range(1_400)]},
+    }
+    for why, body in refused.items():
+        answer = api.app("POST", "/v1/collections", body)
+        assert answer.status_code == 400, why
+        (error,) = answer.json()["errors"]
+        assert error["status"] == "400" and error["detail"], why
+    assert api.app("PUT", "/v1/collections/999999", {"name": "x"}).status_code == 404
+    assert api.app("PUT", f"/v1/collections/{cid}", {"name": ""}).status_code == 400
+    assert api.app("DELETE", f"/v1/collections/{cid}").status_code == 204
+    again = api.app("POST", "/v1/collections", {"name": "menu", "data": []})
+    assert again.json()["collection"]["id"] > cid  # a deleted collection's id is not reused
+
+
 def test_reporting_webhooks_crud(api: Api) -> None:
     body = {"name": "w", "endpoint": "https://h.example/x", "events": ["email_sent"]}
     created = api.app("POST", "/v1/reporting_webhooks", body)
