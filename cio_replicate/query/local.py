@@ -16,6 +16,7 @@ arbitrary statement).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,13 +93,23 @@ class LocalStore:
         with self.target.connect() as conn:
             result = conn.exec_driver_sql(sql)
             names = tuple(result.keys())
-            rows = [tuple(r) for r in result.fetchall()]
+            rows = [tuple(shown(v) for v in r) for r in result.fetchall()]
         return Answer(names, rows)
 
     def count(self, sql: str) -> int:
         """Rows the statement answers (for LIMIT's early stop)."""
         answer = self.run(f"SELECT COUNT(*) FROM ({sql})")  # noqa: S608 - our own wrapper
         return int(answer.rows[0][0])
+
+
+_STORED = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
+
+def shown(raw: Any) -> Any:
+    """A stored time as ISO 8601 UTC (as ``export`` writes it); other values as they are."""
+    if isinstance(raw, str) and _STORED.fullmatch(raw):
+        return datetime.fromisoformat(raw + "+00:00").isoformat().replace(".000000", "")
+    return raw
 
 
 def stored_time(seconds: int) -> str:

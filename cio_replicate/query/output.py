@@ -1,7 +1,7 @@
 """A query's answer as an aligned table, CSV, a JSON array or JSON lines.
 
-Values as SQLite gives them back, with the loader's stored times (UTC wall time
-as text) shown as ISO 8601 UTC, as ``export`` writes them. JSON columns hold
+Values as the local engine answers them (times as ISO 8601 UTC, as ``export``
+writes them). JSON columns hold
 JSON text; JSON output keeps it as text too (the answer of ``json_extract``
 and friends is a plain value already).
 """
@@ -11,9 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Sequence
-from datetime import datetime
 from typing import IO, Any, Literal
 
 from rich.console import Console
@@ -22,14 +20,8 @@ from rich.table import Table
 Format = Literal["table", "csv", "json", "jsonl"]
 FORMATS: tuple[Format, ...] = ("table", "csv", "json", "jsonl")
 
-_STORED = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
-
 
 def value(raw: Any) -> Any:
-    """A stored time as ISO 8601 UTC; everything else as it is."""
-    if isinstance(raw, str) and _STORED.fullmatch(raw):
-        moment = datetime.fromisoformat(raw + "+00:00")
-        return moment.isoformat().replace(".000000", "")
     if isinstance(raw, bytes):
         return raw.decode("utf-8", "replace")
     return raw

@@ -2,9 +2,10 @@
 
 Built from the statement before any call: :func:`make_plan` resolves the
 objects and columns, works out the pushdowns (:mod:`.pushdown`), and decides
-whether ``LIMIT`` may stop the reading early (one object, no ORDER BY, GROUP BY,
-DISTINCT, aggregate or window: the first rows that satisfy the statement are
-an answer).
+whether ``LIMIT`` may stop the reading early (one object read by a listing, no
+ORDER BY, GROUP BY, DISTINCT, aggregate or window: the first rows that satisfy
+the statement are an answer; when the API applies every condition, pages are
+asked for no more rows than the LIMIT).
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ def make_plan(text: str, tree: exp.Expr) -> Plan:
 def _early_limit(tree: exp.Expr, resolved: Resolved) -> int | None:
     if not isinstance(tree, exp.Select) or len(resolved.sources) != 1:
         return None
+    spec = resolved.sources[0].spec
+    if spec.parent is not None or spec.extractor is not None:
+        return None  # a fan-out reads its parents' children side by side: all of them
     if any(tree.args.get(k) for k in ("group", "order", "distinct", "having", "joins")):
         return None
     if tree.find(exp.AggFunc) is not None or tree.find(exp.Window) is not None:

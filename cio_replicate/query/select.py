@@ -95,7 +95,10 @@ def explain_lines(plan: Plan, found: list[Estimated]) -> list[str]:
 
 def run_select(plan: Plan, reader: Reader, store: LocalStore) -> Answer:
     for read in plan.reads:
-        stop = plan.limit if len(plan.reads) == 1 else None
+        # a listing stops at the page that completes the answer; a fan-out reads its
+        # parents' children side by side, so it reads them all (filters narrow them)
+        listing = read.spec.parent is None and read.spec.extractor is None
+        stop = plan.limit if len(plan.reads) == 1 and listing else None
         size = max(1, min(BATCH, stop)) if stop is not None and plan.all_pushed else BATCH
         ctx = reader.context(read, size)
         batches = extract(ctx)
