@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import IO, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import click
 
 from ..clock import system_clock
+from ..config import Settings
 from ..connect import open_client
 from ..errors import UsageError
+from ..writeback.outputs import Output, check_output, open_output
 from . import output as cli_output
 from .context import CliState, announce
 from .options import load_cli_settings, settings_options
+
+if TYPE_CHECKING:
+    from .. import query
 
 _CONNECTION = ("source", "region", "app_api_url", "track_api_url", "sandbox_scale", "sandbox_seed")
 PROMPT = "cio> "
@@ -72,6 +77,8 @@ def query_command(
     from .. import query
 
     statements = _statements(sql, sql_file)
+    target = check_output(output) if output is not None else None  # before any call
+    shown = cast("query.Format", fmt)
     settings = load_cli_settings(ctx, flags)
     state = ctx.find_object(CliState)
     verbose = bool(state and state.verbose)
@@ -83,14 +90,14 @@ def query_command(
         verbose=verbose,
     )
     if statements is None:
-        _interactive(ctx, settings, options, fmt)
+        _interactive(ctx, settings, options, shown)
         return
     prepared = query.prepare(statements)  # a bad statement costs no call
     writes = prepared.kind in ("insert", "update", "delete", "call") and not dry_run
     announce(ctx, settings, target=False, writes_source=writes)
     with open_client(settings) as client:
         result = query.execute(prepared, client, options, _say)
-    _show(result, cast("query.Format", fmt), output)
+    _show(result, shown, target)
 
 
 def _statements(sql: str | None, sql_file: str | None) -> str | None:
@@ -112,45 +119,48 @@ def _say(text: str) -> None:
     cli_output.say("query.row", text, err=True)
 
 
-def _show(result: object, fmt: str, output: str | None) -> None:
-    from .. import query
+def _stdout() -> BinaryIO:
+    return sys.stdout.buffer
 
-    assert isinstance(result, query.Result)
+
+def _show(result: query.Result, fmt: query.Format, target: Output | None) -> None:
+    """The answer as data on stdout (or in ``-o FILE``); figures in the closing summary."""
+    from .. import query as q
+
+    if result.explain or result.request is not None:
+        cli_output.data_output()
     for line in result.explain:
         click.echo(line)
     if result.request is not None:
         click.echo(json.dumps(result.request, ensure_ascii=False))
     if result.dml is not None:
-        click.echo(result.dml.text())
+        if cli_output.json_mode():
+            cli_output.summary(**result.dml.as_dict())
+        else:
+            click.echo(result.dml.text())
     answer = result.answer
     if answer is None:
         return
-    cli_output.data_output()
-    if output is not None:
-        try:
-            handle: IO[str] = open(output, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
-        with handle:
-            query.write(handle, answer.columns, answer.rows, cast(query.Format, fmt))
-        click.echo(f"{len(answer.rows)} row(s) -> {output}", err=True)
+    cli_output.summary(rows=len(answer.rows), columns=len(answer.columns))
+    if target is None:
+        cli_output.data_output()
+        q.write(sys.stdout, answer.columns, answer.rows, fmt, terminal=sys.stdout.isatty())
         return
-    query.write(
-        sys.stdout,
-        answer.columns,
-        answer.rows,
-        cast(query.Format, fmt),
-        terminal=sys.stdout.isatty(),
-    )
+    if target.kind != "atomic":
+        cli_output.data_output()
+    with open_output(target, _stdout) as handle:
+        q.write(handle, answer.columns, answer.rows, fmt)
+    if target.kind == "atomic":
+        click.echo(f"{len(answer.rows)} row(s) -> {target.path}", err=True)
 
 
-def _interactive(ctx: click.Context, settings: object, options: object, fmt: str) -> None:
+def _interactive(
+    ctx: click.Context, settings: Settings, options: query.Options, fmt: query.Format
+) -> None:
     """A prompt: one statement per line (end a line with \\ to continue it); empty quits."""
-    from .. import query
-    from ..config import Settings
+    from .. import query as q
     from ..errors import CioReplicateError
 
-    assert isinstance(settings, Settings) and isinstance(options, query.Options)
     announce(ctx, settings, target=False, writes_source=True)
     click.echo("SQL over Customer.io; an empty line or Ctrl-D quits.", err=True)
     with open_client(settings) as client:
@@ -164,8 +174,8 @@ def _interactive(ctx: click.Context, settings: object, options: object, fmt: str
             if not text.strip():
                 return
             try:
-                prepared = query.prepare(text)
-                _show(query.execute(prepared, client, options, _say), fmt, None)
+                prepared = q.prepare(text)
+                _show(q.execute(prepared, client, options, _say), fmt, None)
             except CioReplicateError as exc:
                 click.echo(f"error: {exc}", err=True)
 

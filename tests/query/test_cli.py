@@ -83,3 +83,38 @@ def test_dml_through_the_cli(cli: Cli) -> None:
     assert cli("query", "INSERT INTO Segments (name) VALUES ('CLI')") == 0, cli.err
     assert "Segments insert: 1 row(s), sent 1, succeeded 1" in cli.out
     assert "CLI" in [s["name"] for s in cli.sandbox.workspace.records("segments")]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_pipe_is_read_as_the_statement_and_a_terminal_gets_a_prompt(
+    reading_cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("SELECT COUNT(*) AS n FROM Campaigns\n"))
+    assert reading_cli("query", "--format", "jsonl") == 0, reading_cli.err
+    count = len(_campaigns(reading_cli))
+    assert json.loads(reading_cli.out) == {"n": count}
+    typed = "SELECT COUNT(*) AS n \\\nFROM Campaigns\nSELECT nope FROM Campaigns\n\n"
+    monkeypatch.setattr("sys.stdin", _Terminal(typed))
+    assert reading_cli("query", "--format", "jsonl") == 0, reading_cli.err
+    assert f'{{"n": {count}}}' in reading_cli.out
+    assert "Campaigns has no column 'nope'" in reading_cli.err  # the prompt goes on
+
+
+def test_json_log_format_keeps_data_on_stdout(reading_cli: Cli) -> None:
+    assert reading_cli("--log-format", "json", "query", "--format", "json", SQL) == 0
+    assert len(json.loads(reading_cli.out)) == len(_campaigns(reading_cli))
+    closing = json.loads(reading_cli.err.splitlines()[-1])
+    assert closing["event"] == "query.summary" and closing["exit_code"] == 0
+    assert closing["rows"] == len(_campaigns(reading_cli))
+
+
+def test_an_output_in_a_missing_folder_fails_before_any_call(
+    reading_cli: Cli, tmp_path: Path
+) -> None:
+    before = len(reading_cli.sandbox.requests)
+    assert reading_cli("query", "-o", str(tmp_path / "nope" / "x.csv"), SQL) == 2
+    assert len(reading_cli.sandbox.requests) == before
