@@ -27,14 +27,22 @@ from sqlalchemy.pool import StaticPool
 from sqlglot import exp
 
 from .. import systables
-from ..catalog import ObjectSpec
+from ..catalog import ObjectSpec, get_object
+from ..errors import UsageError
 from ..load import TableWriter, Target
 from ..load.names import SYNCED_AT
-from .names import Resolved
+from .names import Resolved, known_columns
 from .pushdown import literal, unix
 
 STORED_TIME = "%Y-%m-%d %H:%M:%S.%f"
 """How the loader's UtcDateTime keeps a time in SQLite (UTC wall time, as text)."""
+
+
+@dataclass(frozen=True)
+class LocalQuery:
+    sql: str
+    booleans: frozenset[int] = frozenset()
+    """Output positions that are boolean columns (SQLite answers 0/1)."""
 
 
 @dataclass(frozen=True)
@@ -84,22 +92,33 @@ class LocalStore:
             stub.create(conn)
         self._stubs.add(spec.table)
 
-    def column(self, spec: ObjectSpec, field: str) -> tuple[str, bool] | None:
-        """(SQL column name, is a timestamp) of a field, or None if no record had it."""
+    def column(self, spec: ObjectSpec, field: str) -> tuple[str, str] | None:
+        """(SQL column name, logical type) of a field, or None if no record had it."""
         col = self.writer(spec).column(field)
-        return None if col is None else (col.name, col.type == "timestamp")
+        return None if col is None else (col.name, col.type)
 
-    def run(self, sql: str) -> Answer:
-        with self.target.connect() as conn:
-            result = conn.exec_driver_sql(sql)
-            names = tuple(result.keys())
-            rows = [tuple(shown(v) for v in r) for r in result.fetchall()]
+    def run(self, query: LocalQuery) -> Answer:
+        try:
+            with self.target.connect() as conn:
+                result = conn.exec_driver_sql(query.sql)
+                names = tuple(result.keys())
+                rows = [_row(r, query.booleans) for r in result.fetchall()]
+        except sa.exc.DBAPIError as exc:  # the statement's own mistake (a function, a type)
+            cause = str(exc.orig) if exc.orig is not None else str(exc)
+            raise UsageError(f"the statement failed in SQLite: {cause}") from None
         return Answer(names, rows)
 
-    def count(self, sql: str) -> int:
+    def count(self, query: LocalQuery) -> int:
         """Rows the statement answers (for LIMIT's early stop)."""
-        answer = self.run(f"SELECT COUNT(*) FROM ({sql})")  # noqa: S608 - our own wrapper
+        wrapped = f"SELECT COUNT(*) FROM ({query.sql})"  # noqa: S608 - our own wrapper
+        answer = self.run(LocalQuery(wrapped))
         return int(answer.rows[0][0])
+
+
+def _row(values: Sequence[Any], booleans: frozenset[int]) -> tuple[Any, ...]:
+    return tuple(
+        bool(v) if i in booleans and isinstance(v, int) else shown(v) for i, v in enumerate(values)
+    )
 
 
 _STORED = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
@@ -121,7 +140,7 @@ _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 
 def local_sql(
     tree: exp.Expr, resolved: Resolved, store: LocalStore, dropped: Iterable[int] = ()
-) -> str:
+) -> LocalQuery:
     """The statement for the local database (see the module's description)."""
     gone = set(dropped)
     copy = tree.copy()
@@ -137,13 +156,21 @@ def local_sql(
             new.replace(exp.true())
     for table in list(copy.find_all(exp.Table)):
         _table(table, resolved, store)
+    for select in list(copy.find_all(exp.Select)):
+        _stars(select, resolved, store)
     for node in list(copy.find_all(*_COMPARISONS, exp.Between, exp.In)):
         _times(node)
     for column in list(copy.find_all(exp.Column)):
         if column.meta.get("cio_null"):
             named = isinstance(column.parent, exp.Select) and column.arg_key == "expressions"
             column.replace(exp.alias_(exp.Null(), column.name) if named else exp.Null())
-    return copy.sql(dialect="sqlite")
+    booleans: set[int] = set()
+    if isinstance(copy, exp.Select):
+        for i, item in enumerate(copy.expressions):
+            inner = item.this if isinstance(item, exp.Alias) else item
+            if isinstance(inner, exp.Column) and inner.meta.get("cio_bool"):
+                booleans.add(i)
+    return LocalQuery(copy.sql(dialect="sqlite"), frozenset(booleans))
 
 
 def _column(column: exp.Column, spec: ObjectSpec, store: LocalStore) -> None:
@@ -151,10 +178,12 @@ def _column(column: exp.Column, spec: ObjectSpec, store: LocalStore) -> None:
     if found is None:
         column.meta["cio_null"] = True
         return
-    name, is_time = found
+    name, logical = found
     column.set("this", exp.to_identifier(name, quoted=True))
-    if is_time:
+    if logical == "timestamp":
         column.meta["cio_time"] = True
+    if logical == "bool":
+        column.meta["cio_bool"] = True
 
 
 def _table(table: exp.Table, resolved: Resolved, store: LocalStore) -> None:
@@ -170,6 +199,40 @@ def _table(table: exp.Table, resolved: Resolved, store: LocalStore) -> None:
     table.set("this", exp.to_identifier(store.writer(spec).name, quoted=True))
     table.set("db", None)
     table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+    table.meta["cio_object"] = spec.name
+
+
+def _stars(select: exp.Select, resolved: Resolved, store: LocalStore) -> None:
+    """``*`` and ``t.*`` list the object's columns, without the loader's ``_cio_synced_at``."""
+    tables: list[tuple[str, ObjectSpec]] = []
+    for item in [select.args.get("from_"), *(select.args.get("joins") or [])]:
+        node = item.this if item is not None else None
+        if isinstance(node, exp.Table) and isinstance(node.meta.get("cio_object"), str):
+            tables.append((node.alias_or_name, get_object(node.meta["cio_object"])))
+    if not tables:
+        return
+    expanded: list[exp.Expr] = []
+    for item in select.expressions:
+        star = isinstance(item, exp.Star)
+        qualified = isinstance(item, exp.Column) and isinstance(item.this, exp.Star)
+        if not star and not qualified:
+            expanded.append(item)
+            continue
+        wanted = [t for t in tables if star or t[0].lower() == item.table.lower()]
+        if not wanted:
+            expanded.append(item)
+            continue
+        for alias, spec in wanted:
+            columns = store.writer(spec).columns
+            for col in columns:
+                column = exp.column(col.name, table=alias, quoted=True)
+                if col.type == "bool":
+                    column.meta["cio_bool"] = True
+                expanded.append(column)
+            if not columns:  # no record: the documented fields, all NULL
+                expanded.extend(exp.alias_(exp.Null(), n) for n in known_columns(spec))
+    if expanded:
+        select.set("expressions", expanded)
 
 
 def _times(node: exp.Expr) -> None:

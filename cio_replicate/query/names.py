@@ -62,6 +62,7 @@ def resolve(text: str, tree: exp.Expr) -> Resolved:
     """Find the objects and check every column; UsageError on an unknown name."""
     ctes = _cte_names(tree)
     sources: list[Source] = []
+    by_table: dict[int, Source] = {}
     for table in tree.find_all(exp.Table):
         if table.name.lower() in ctes and not table.db:
             continue
@@ -70,6 +71,7 @@ def resolve(text: str, tree: exp.Expr) -> Resolved:
         if any(s.alias == alias for s in sources):
             alias = f"{alias}#{len(sources)}"  # the same object twice without alias: left to SQL
         sources.append(Source(alias, spec))
+        by_table[id(table)] = sources[-1]
     resolved = Resolved(sources)
     derived = bool(ctes) or any(
         isinstance(s, exp.Subquery) for s in tree.find_all(exp.Subquery) if s.alias
@@ -78,10 +80,30 @@ def resolve(text: str, tree: exp.Expr) -> Resolved:
     for column in tree.find_all(exp.Column):
         if isinstance(column.this, exp.Star):
             continue
-        source = _column_source(text, column, sources, derived, outputs)
+        scoped = _in_scope(column, by_table) or sources
+        source = _column_source(text, column, scoped, derived, outputs)
         if source is not None:
             resolved.columns[id(column)] = source
     return resolved
+
+
+def _in_scope(column: exp.Column, by_table: dict[int, Source]) -> list[Source]:
+    """The sources an unqualified column may belong to: those of the innermost SELECT
+    that has one with this column, else all of the enclosing SELECTs' (innermost first)."""
+    found: list[Source] = []
+    select = column.find_ancestor(exp.Select)
+    while select is not None:
+        items = [select.args.get("from_"), *(select.args.get("joins") or [])]
+        here = [
+            by_table[id(item.this)]
+            for item in items
+            if item is not None and id(item.this) in by_table
+        ]
+        if any(column.name in known_columns(s.spec) for s in here) and not column.table:
+            return here
+        found.extend(here)
+        select = select.find_ancestor(exp.Select)
+    return found
 
 
 def _object(text: str, table: exp.Table) -> ObjectSpec:
@@ -111,6 +133,11 @@ def _column_source(
         _check(text, column, source)
         return source
     owners = [s for s in sources if name in known_columns(s.spec)]
+    if len({s.alias for s in owners}) > 1 and name.lower() not in outputs:
+        raise UsageError(
+            f"ambiguous column {name!r}: {', '.join(s.spec.name for s in owners)} all have it; "
+            f"qualify it ({owners[0].alias}.{name})\nat {node_position(text, column)}"
+        )
     if owners:
         return owners[0]
     if name.lower() in outputs or derived:

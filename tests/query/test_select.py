@@ -223,3 +223,36 @@ def test_unknown_names_list_the_known_ones(run: Run) -> None:
     with pytest.raises(UsageError) as caught:
         run("SELECT * FROM Campaignz")
     assert "valid objects: Customers, " in str(caught.value) and "column 15" in str(caught.value)
+
+
+def test_star_lists_the_objects_fields_and_types_read_back(run: Run, sandbox: Sandbox) -> None:
+    first = min(sandbox.workspace.records("campaigns"), key=lambda c: c["id"])
+    (row,) = run.rows("SELECT * FROM Campaigns ORDER BY id LIMIT 1")
+    assert "_cio_synced_at" not in row
+    assert row["id"] == first["id"] and row["active"] is first["active"]
+    assert row["created"] == _iso(first["created"])
+    nothing = run("SELECT * FROM Exports WHERE id = -1").answer
+    assert nothing is not None and nothing.rows == [] and "status" in nothing.columns
+
+
+def test_subqueries_ctes_and_sqlite_functions(run: Run, sandbox: Sandbox) -> None:
+    with_actions = {a["campaign_id"] for a in sandbox.workspace.records("campaign_actions")}
+    rows = run.rows(
+        "SELECT id FROM Campaigns WHERE id IN (SELECT campaign_id FROM CampaignActions) ORDER BY id"
+    )
+    assert [r["id"] for r in rows] == sorted(with_actions)
+    (row,) = run.rows("WITH c AS (SELECT id FROM Campaigns) SELECT COUNT(*) AS n FROM c")
+    assert row["n"] == len(sandbox.workspace.records("campaigns"))
+    rows = run.rows(
+        "SELECT json_extract(metrics, '$.created') AS sent, created FROM Messages LIMIT 2"
+    )
+    assert all(
+        datetime.fromtimestamp(int(str(r["sent"])), UTC).isoformat() == r["created"] for r in rows
+    )
+
+
+def test_mistakes_seen_late_are_usage_errors(run: Run) -> None:
+    with pytest.raises(UsageError, match="ambiguous column 'name'.*qualify it"):
+        run("SELECT name FROM Campaigns c JOIN CampaignActions a ON a.campaign_id = c.id")
+    with pytest.raises(UsageError, match="failed in SQLite: no such function"):
+        run("SELECT no_such_function(id) FROM Segments")
