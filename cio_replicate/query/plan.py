@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..catalog import ObjectSpec
+from ..catalog.fields import FILTER_ONLY
+from ..errors import UsageError
 from ..extract import Filter, Filters
 from .names import Resolved, resolve
+from .parse import node_position
 from .pushdown import Pushed, conjuncts, literal, plan_pushdown
 
 
@@ -63,6 +66,7 @@ def make_plan(text: str, tree: exp.Expr) -> Plan:
             source.spec, tuple(mine.filters), mine.floor, mine.until, tuple(mine.notes)
         )
     dropped = frozenset(i for p in pushed.values() for i in p.dropped)
+    _check_filter_only(text, tree, resolved, dropped)
     limit = _early_limit(tree, resolved)
     return Plan(
         text,
@@ -74,6 +78,24 @@ def make_plan(text: str, tree: exp.Expr) -> Plan:
         all_pushed=limit is not None and _all_pushed(tree, pushed),
         local=tuple(_local_parts(tree, dropped)),
     )
+
+
+def _check_filter_only(
+    text: str, tree: exp.Expr, resolved: Resolved, dropped: frozenset[int]
+) -> None:
+    """A filter-only name (people's ``segment_id``) is no column: it may only appear in a
+    condition the API takes (``segment_id = N`` or ``IN (...)`` in the WHERE)."""
+    inside = {id(n) for node in tree.walk() if id(node) in dropped for n in node.walk()}
+    for column in tree.find_all(exp.Column):
+        source = resolved.source_of(column)
+        if source is None or id(column) in inside:
+            continue
+        if column.name in FILTER_ONLY.get(source.spec.name, frozenset()):
+            raise UsageError(
+                f"{column.name} is no column of {source.spec.name}: it selects people in the "
+                f"WHERE, as {column.name} = N or {column.name} IN (N, M), joined to the other "
+                f"conditions with AND\nat {node_position(text, column)}"
+            )
 
 
 def _early_limit(tree: exp.Expr, resolved: Resolved) -> int | None:

@@ -256,3 +256,10 @@ def test_mistakes_seen_late_are_usage_errors(run: Run) -> None:
         run("SELECT name FROM Campaigns c JOIN CampaignActions a ON a.campaign_id = c.id")
     with pytest.raises(UsageError, match="failed in SQLite: no such function"):
         run("SELECT no_such_function(id) FROM Segments")
+
+
+def test_segment_id_of_people_is_a_filter_only_where_the_api_takes_it(run: Run) -> None:
+    with pytest.raises(UsageError, match="segment_id is no column of Customers"):
+        run("SELECT cio_id FROM Customers WHERE segment_id = 1 OR email = 'x@example.com'")
+    with pytest.raises(UsageError, match="segment_id is no column"):
+        run("SELECT segment_id FROM Customers")
