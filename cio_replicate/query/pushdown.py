@@ -230,7 +230,9 @@ def _push(cond: _Cond, into: Pushed) -> None:
         return
     if cond.op in ("ge", "gt"):
         into.floor = bound if into.floor is None else max(into.floor, bound)
-        into.notes.append(f"{cond.node.sql()}  ->  {time_column[1]} = {into.floor}")
+        how = time_column[1]
+        shown = f"{how} = {into.floor}" if time_column[2] else f"{how} {into.floor} (newest first)"
+        into.notes.append(f"{cond.node.sql()}  ->  {shown}")
     elif time_column[2]:
         into.until = bound if into.until is None else min(into.until, bound)
         into.notes.append(f"{cond.node.sql()}  ->  end_ts = {into.until}")
@@ -260,7 +262,7 @@ def _time_column(spec: ObjectSpec) -> tuple[str, str, bool] | None:
         if rule.kind == "since":
             return rule.column, f"query parameter {rule.param}", True
     if spec.newest_first and spec.cursor:
-        return spec.cursor, "stop paging below", False
+        return spec.cursor, "paging stops below", False
     return None
 
 

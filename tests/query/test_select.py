@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cio_replicate.config import load_settings
+from cio_replicate.connect import open_client
 from cio_replicate.errors import UsageError
 from cio_replicate.sandbox import Sandbox
 
@@ -263,3 +265,18 @@ def test_segment_id_of_people_is_a_filter_only_where_the_api_takes_it(run: Run) 
         run("SELECT cio_id FROM Customers WHERE segment_id = 1 OR email = 'x@example.com'")
     with pytest.raises(UsageError, match="segment_id is no column"):
         run("SELECT segment_id FROM Customers")
+
+
+def test_a_lower_time_bound_stops_the_newest_first_activities_listing() -> None:
+    sandbox = Sandbox("demo", seed=1)  # 1,500 activities: 15 pages
+    store = sandbox.workspace.activities
+    stamps = sorted(store.timestamp(k) for k in range(store.total))
+    cut = stamps[-50]
+    settings = load_settings(None, env={})
+    with open_client(settings, transport=sandbox.transport(), sleep=lambda _s: None) as cio:
+        run = Run(sandbox, cio)
+        (row,) = run.rows(f"SELECT COUNT(*) AS n FROM Activities WHERE timestamp >= {cut}")
+        assert row["n"] == sum(1 for t in stamps if t >= cut)
+        assert len(run.requests) == 1  # the first page reaches below the bound
+        (row,) = run.rows("SELECT COUNT(*) AS n FROM Activities")
+        assert row["n"] == store.total and len(run.requests) == -(-store.total // 100)
