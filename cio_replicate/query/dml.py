@@ -125,6 +125,7 @@ def change_of(statement: Statement, select: Select) -> Change:
     clash = [k for k in sets if k in keys]
     if clash:
         raise UsageError(f"the key {', '.join(clash)} of {name} cannot be changed by UPDATE")
+    check_job(ImportJob(name, mode, (*keys, *sets), {}))  # before the rows are selected
     query = exp.select(*[exp.column(k) for k in keys]).from_(table.copy())
     where = tree.args.get("where")
     if where is not None:

@@ -113,10 +113,14 @@ def test_a_failed_statement_writes_nothing(run: Run, sandbox: Sandbox) -> None:
         ("INSERT INTO Snippets (name, value) VALUES ('a', 'b')", "insert is not supported"),
         ("INSERT INTO Segments (nme) VALUES ('a')", "not fields of Segments"),
         ("UPDATE Snippets SET name = 'x'", "cannot be changed"),
+        ("UPDATE Segments SET name = 'x'", "update is not supported for Segments"),
+        ("UPDATE Collections SET nmae = 'x' WHERE id = 1", "not fields of Collections"),
     ]:
+        calls = len(sandbox.requests)
         with pytest.raises(UsageError) as caught:
             run(sql)
         assert message in str(caught.value)
+        assert len(sandbox.requests) == calls  # refused before any call
     assert len(writes(sandbox)) == before
 
 
