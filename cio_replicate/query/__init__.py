@@ -91,7 +91,7 @@ def prepare(text: str) -> Prepared:
 
 
 def execute(prepared: Prepared, client: CioClient, options: Options, echo: Echo) -> Result:
-    reader = Reader(client, options.now, ListingCache())
+    reader = Reader(client, options.now, ListingCache(), options.max_calls)
     if prepared.kind == "call":
         return _call(prepared, client, options)
     if prepared.plan is not None:

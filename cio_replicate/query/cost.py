@@ -45,7 +45,7 @@ def calls_of(ctx: ExtractContext) -> Calls:
         )
     if spec.parent is None:
         if spec.paginated:
-            return Calls(1, "1 call per page of the listing (at least 1)")
+            return Calls(1, "1 call per page of the listing (at least 1; stopped at --max-calls)")
         return Calls(1, "1 call")
     parent = get_object(spec.parent)
     synthetic = synthetic_parents(ctx, parent)

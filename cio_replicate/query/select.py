@@ -24,11 +24,16 @@ class Estimated:
 
 @dataclass
 class Reader:
-    """What the reads of one statement share: the client, the time, the listings kept."""
+    """What the reads of one statement share: the client, the time, the listings kept,
+    and the most calls the statement may make."""
 
     client: CioClient
     now: int
     listings: ListingCache
+    max_calls: int = DEFAULT_MAX_CALLS
+
+    def calls(self) -> int:
+        return self.client.log.calls
 
     def context(self, read: Read, batch_size: int = BATCH) -> ExtractContext:
         until = read.until if read.until is not None else self.now
@@ -94,6 +99,9 @@ def explain_lines(plan: Plan, found: list[Estimated]) -> list[str]:
 
 
 def run_select(plan: Plan, reader: Reader, store: LocalStore) -> Answer:
+    """Fetch every read into ``store`` and answer there; a read that passes the call
+    limit (a listing longer than estimated) stops the statement."""
+    start = reader.calls()
     for read in plan.reads:
         # a listing stops at the page that completes the answer; a fan-out reads its
         # parents' children side by side, so it reads them all (filters narrow them)
@@ -104,6 +112,7 @@ def run_select(plan: Plan, reader: Reader, store: LocalStore) -> Answer:
         batches = extract(ctx)
         try:
             for batch in batches:
+                _within(reader, start, read)
                 store.load(read.spec, batch.records)
                 if stop is not None and batch.records and _enough(plan, store, stop):
                     break
@@ -113,6 +122,16 @@ def run_select(plan: Plan, reader: Reader, store: LocalStore) -> Answer:
                 close()  # no page is requested after an early stop
         store.ensure(read.spec)
     return store.run(local_sql(plan.tree, plan.resolved, store, plan.dropped))
+
+
+def _within(reader: Reader, start: int, read: Read) -> None:
+    made = reader.calls() - start
+    if made > reader.max_calls:
+        raise UsageError(
+            f"stopped after {made:,} API calls, more than --max-calls {reader.max_calls:,}, "
+            f"while reading {read.spec.name} (its listing is longer than estimated); narrow "
+            "the statement (a time range, a parent id, a person) or raise --max-calls"
+        )
 
 
 def _enough(plan: Plan, store: LocalStore, wanted: int) -> bool:

@@ -280,3 +280,15 @@ def test_a_lower_time_bound_stops_the_newest_first_activities_listing() -> None:
         assert len(run.requests) == 1  # the first page reaches below the bound
         (row,) = run.rows("SELECT COUNT(*) AS n FROM Activities")
         assert row["n"] == store.total and len(run.requests) == -(-store.total // 100)
+
+
+def test_a_listing_longer_than_estimated_stops_at_the_call_limit() -> None:
+    sandbox = Sandbox("demo", seed=1)  # 3,000 messages: 3 pages of 1,000
+    settings = load_settings(None, env={})
+    with open_client(settings, transport=sandbox.transport(), sleep=lambda _s: None) as cio:
+        run = Run(sandbox, cio)
+        with pytest.raises(UsageError, match="stopped after 3 API calls, more than --max-calls 2"):
+            run("SELECT COUNT(*) FROM Messages", max_calls=2)
+        assert len(run.requests) == 3
+        (row,) = run.rows("SELECT COUNT(*) AS n FROM Messages", max_calls=3)
+        assert row["n"] == sandbox.workspace.messages.total
