@@ -9,6 +9,7 @@ the line and column and the text around them.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -60,6 +61,9 @@ def parse_statement(text: str) -> Statement:
         raise UsageError("no SQL given: pass a statement, -f FILE.sql, or run on a terminal")
     if _CALL.match(text):
         return Statement("call", text)
+    quiet = logging.getLogger("sqlglot")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # its "falling back to a Command" note: we say it better
     try:
         trees = [t for t in sqlglot.parse(text) if t is not None]
     except ParseError as exc:
@@ -69,6 +73,8 @@ def parse_statement(text: str) -> Statement:
         raise UsageError(f"SQL syntax error at {where}\n{_friendly(detail)}") from None
     except TokenError as exc:
         raise UsageError(f"SQL syntax error: {exc}") from None
+    finally:
+        quiet.setLevel(level)
     if len(trees) != 1:
         raise UsageError(f"one statement at a time, got {len(trees)}")
     tree = trees[0]

@@ -207,6 +207,7 @@ def test_the_call_limit_refuses_a_per_person_read_of_everyone(run: Run, sandbox:
         ("SELECT nme FROM Campaigns", "did you mean 'name'?"),
         ("SELECT x.name FROM Campaigns c", "unknown table or alias 'x'"),
         ("SELECT * FROM Campaigns; SELECT 1", "one statement at a time"),
+        ("DROP TABLE Campaigns", "unsupported statement 'DROP'"),
     ],
 )
 def test_bad_sql_is_a_usage_error_with_the_position(
