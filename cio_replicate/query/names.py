@@ -10,12 +10,11 @@ statement, the known names and a did-you-mean.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from ..catalog import ObjectSpec, get_object, object_names
+from ..catalog import ObjectSpec, get_object
 from ..catalog.fields import OPEN, fields_of
 from ..catalog.select import did_you_mean
 from ..errors import UsageError
@@ -165,12 +164,3 @@ def _check(text: str, column: exp.Column, source: Source) -> None:
             f"{did_you_mean(column.name, known)} (columns: {', '.join(known)})\n"
             f"at {node_position(text, column)}"
         )
-
-
-def object_list() -> str:
-    return ", ".join(object_names())
-
-
-def specs(sources: Iterable[Source]) -> list[ObjectSpec]:
-    """Each object once, in the order first read."""
-    return list(dict.fromkeys(s.spec for s in sources))

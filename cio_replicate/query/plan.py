@@ -20,7 +20,7 @@ from ..errors import UsageError
 from ..extract import Filter, Filters
 from .names import Resolved, resolve
 from .parse import node_position
-from .pushdown import Pushed, conjuncts, literal, plan_pushdown
+from .pushdown import Pushed, conjuncts, literal, plan_pushdown, split
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def _local_parts(tree: exp.Expr, dropped: frozenset[int]) -> list[str]:
     parts: list[str] = []
     where = tree.args.get("where") if isinstance(tree, exp.Select) else None
     if where is not None:
-        kept = [c.sql() for c in conjuncts_of(where.this) if id(c) not in dropped]
+        kept = [c.sql() for c in split(where.this) if id(c) not in dropped]
         if kept:
             parts.append("WHERE " + " AND ".join(kept))
     if isinstance(tree, exp.Select):
@@ -151,10 +151,3 @@ def _local_parts(tree: exp.Expr, dropped: frozenset[int]) -> list[str]:
     else:
         parts.append("the whole statement (set operations, subqueries)")
     return parts
-
-
-def conjuncts_of(node: exp.Expr) -> list[exp.Expr]:
-    node = node.unnest() if isinstance(node, exp.Paren) else node
-    if isinstance(node, exp.And):
-        return [*conjuncts_of(node.left), *conjuncts_of(node.right)]
-    return [node]

@@ -61,19 +61,20 @@ def conjuncts(tree: exp.Expr) -> list[exp.Expr]:
         return out
     where = tree.args.get("where")
     if where is not None:
-        out.extend(_split(where.this))
+        out.extend(split(where.this))
     for join in tree.args.get("joins") or []:
         on = join.args.get("on")
         if on is not None and not join.side and join.kind.upper() not in ("CROSS",):
-            out.extend(_split(on))
+            out.extend(split(on))
     return out
 
 
-def _split(node: exp.Expr) -> Iterator[exp.Expr]:
+def split(node: exp.Expr) -> Iterator[exp.Expr]:
+    """The conjuncts of ``a AND (b AND c)``."""
     node = node.unnest() if isinstance(node, exp.Paren) else node
     if isinstance(node, exp.And):
-        yield from _split(node.left)
-        yield from _split(node.right)
+        yield from split(node.left)
+        yield from split(node.right)
     else:
         yield node
 
