@@ -7,10 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cio_replicate.catalog import CATALOG, ObjectSpec
 from cio_replicate.config import load_settings
 from cio_replicate.connect import open_client
 from cio_replicate.errors import UsageError
+from cio_replicate.extract import Filters, key_of
+from cio_replicate.http import CioClient
 from cio_replicate.sandbox import Sandbox
+from cio_replicate.writeback.export import records
 
 from .conftest import Run
 
@@ -293,3 +297,17 @@ def test_a_listing_longer_than_estimated_stops_at_the_call_limit() -> None:
         assert len(run.requests) == 3
         (row,) = run.rows("SELECT COUNT(*) AS n FROM Messages", max_calls=3)
         assert row["n"] == sandbox.workspace.messages.total
+
+
+@pytest.mark.parametrize("spec", CATALOG, ids=lambda s: s.name)
+def test_every_object_answers_every_record_it_lists(
+    run: Run, client: CioClient, spec: ObjectSpec
+) -> None:
+    listed = {
+        key_of(r, spec.key)
+        for r in records(client, spec, Filters(), int(datetime.now(UTC).timestamp()))
+    }
+    distinct = f"COUNT(DISTINCT {spec.key[0]})" if len(spec.key) == 1 else "COUNT(*)"
+    sql = f"SELECT COUNT(*) AS n, {distinct} AS k FROM {spec.table}"
+    (row,) = run.rows(sql, max_calls=100_000)
+    assert listed and row["n"] == row["k"] == len(listed)
