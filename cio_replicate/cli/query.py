@@ -144,12 +144,12 @@ def _show(result: query.Result, fmt: query.Format, target: Output | None) -> Non
     cli_output.summary(rows=len(answer.rows), columns=len(answer.columns))
     if target is None:
         cli_output.data_output()
-        q.write(sys.stdout, answer.columns, answer.rows, fmt, terminal=sys.stdout.isatty())
+        q.write(sys.stdout, answer, fmt, terminal=sys.stdout.isatty())
         return
     if target.kind != "atomic":
         cli_output.data_output()
     with open_output(target, _stdout) as handle:
-        q.write(handle, answer.columns, answer.rows, fmt)
+        q.write(handle, answer, fmt)
     if target.kind == "atomic":
         click.echo(f"{len(answer.rows)} row(s) -> {target.path}", err=True)
 

@@ -43,12 +43,16 @@ class LocalQuery:
     sql: str
     booleans: frozenset[int] = frozenset()
     """Output positions that are boolean columns (SQLite answers 0/1)."""
+    nested: frozenset[int] = frozenset()
+    """Output positions that are JSON columns (nested values, kept as JSON text)."""
 
 
 @dataclass(frozen=True)
 class Answer:
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]]
+    nested: frozenset[int] = frozenset()
+    """Positions holding JSON text (the JSON formats write them as JSON values)."""
 
 
 class LocalStore:
@@ -106,7 +110,7 @@ class LocalStore:
         except sa.exc.DBAPIError as exc:  # the statement's own mistake (a function, a type)
             cause = str(exc.orig) if exc.orig is not None else str(exc)
             raise UsageError(f"the statement failed in SQLite: {cause}") from None
-        return Answer(names, rows)
+        return Answer(names, rows, query.nested)
 
     def count(self, query: LocalQuery) -> int:
         """Rows the statement answers (for LIMIT's early stop)."""
@@ -164,13 +168,16 @@ def local_sql(
         if column.meta.get("cio_null"):
             named = isinstance(column.parent, exp.Select) and column.arg_key == "expressions"
             column.replace(exp.alias_(exp.Null(), column.name) if named else exp.Null())
-    booleans: set[int] = set()
+    kinds: dict[str, set[int]] = {"cio_bool": set(), "cio_json": set()}
     if isinstance(copy, exp.Select):
         for i, item in enumerate(copy.expressions):
             inner = item.this if isinstance(item, exp.Alias) else item
-            if isinstance(inner, exp.Column) and inner.meta.get("cio_bool"):
-                booleans.add(i)
-    return LocalQuery(copy.sql(dialect="sqlite"), frozenset(booleans))
+            for kind, positions in kinds.items():
+                if isinstance(inner, exp.Column) and inner.meta.get(kind):
+                    positions.add(i)
+    return LocalQuery(
+        copy.sql(dialect="sqlite"), frozenset(kinds["cio_bool"]), frozenset(kinds["cio_json"])
+    )
 
 
 def _column(column: exp.Column, spec: ObjectSpec, store: LocalStore) -> None:
@@ -182,8 +189,8 @@ def _column(column: exp.Column, spec: ObjectSpec, store: LocalStore) -> None:
     column.set("this", exp.to_identifier(name, quoted=True))
     if logical == "timestamp":
         column.meta["cio_time"] = True
-    if logical == "bool":
-        column.meta["cio_bool"] = True
+    if logical in ("bool", "json"):
+        column.meta[f"cio_{logical}"] = True
 
 
 def _table(table: exp.Table, resolved: Resolved, store: LocalStore) -> None:
@@ -226,8 +233,8 @@ def _stars(select: exp.Select, resolved: Resolved, store: LocalStore) -> None:
             columns = store.writer(spec).columns
             for col in columns:
                 column = exp.column(col.name, table=alias, quoted=True)
-                if col.type == "bool":
-                    column.meta["cio_bool"] = True
+                if col.type in ("bool", "json"):
+                    column.meta[f"cio_{col.type}"] = True
                 expanded.append(column)
             if not columns:  # no record: the documented fields, all NULL
                 expanded.extend(exp.alias_(exp.Null(), n) for n in known_columns(spec))

@@ -1,9 +1,9 @@
 """A query's answer as an aligned table, CSV, a JSON array or JSON lines.
 
-Values as the local engine answers them (times as ISO 8601 UTC, as ``export``
-writes them). JSON columns hold
-JSON text; JSON output keeps it as text too (the answer of ``json_extract``
-and friends is a plain value already).
+Values as the local engine answers them: times as ISO 8601 UTC (as ``export``
+writes them), booleans as booleans, nested values (JSON columns) as JSON text in
+a table or CSV and as JSON values in the JSON formats. Cells are shown as plain
+text (a value such as ``[bold]`` is never read as rich markup).
 """
 
 from __future__ import annotations
@@ -16,15 +16,12 @@ from typing import IO, Any, Literal
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from .local import Answer
 
 Format = Literal["table", "csv", "json", "jsonl"]
 FORMATS: tuple[Format, ...] = ("table", "csv", "json", "jsonl")
-
-
-def value(raw: Any) -> Any:
-    if isinstance(raw, bytes):
-        return raw.decode("utf-8", "replace")
-    return raw
 
 
 def _text(raw: Any) -> str:
@@ -32,37 +29,55 @@ def _text(raw: Any) -> str:
         return ""
     if isinstance(raw, bool):
         return "true" if raw else "false"
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
     return str(raw)
 
 
-def write(
-    out: IO[str],
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    fmt: Format,
-    *,
-    terminal: bool = False,
-) -> None:
-    cells = [[value(v) for v in row] for row in rows]
+def _json_value(raw: Any, nested: bool) -> Any:
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    if nested and isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def records(answer: Answer) -> list[dict[str, Any]]:
+    """The rows as JSON objects (column -> value)."""
+    return [
+        {
+            name: _json_value(value, i in answer.nested)
+            for i, (name, value) in enumerate(zip(answer.columns, row, strict=True))
+        }
+        for row in answer.rows
+    ]
+
+
+def write(out: IO[str], answer: Answer, fmt: Format, *, terminal: bool = False) -> None:
     if fmt == "csv":
         writer = csv.writer(out)
-        writer.writerow(columns)
-        writer.writerows([[_text(v) for v in row] for row in cells])
+        writer.writerow(answer.columns)
+        writer.writerows([[_text(v) for v in row] for row in answer.rows])
     elif fmt == "json":
-        json.dump([dict(zip(columns, row, strict=True)) for row in cells], out, ensure_ascii=False)
+        json.dump(records(answer), out, ensure_ascii=False)
         out.write("\n")
     elif fmt == "jsonl":
-        for row in cells:
-            out.write(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False) + "\n")
+        for record in records(answer):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
-        out.write(table_text(columns, cells, terminal=terminal))
+        out.write(table_text(answer.columns, answer.rows, terminal=terminal))
 
 
 def table_text(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, terminal: bool) -> str:
-    """The rows as an aligned table (rich), and the row count."""
-    table = Table(*columns, show_lines=False, header_style="bold" if terminal else "")
+    """The rows as an aligned table (rich), then the row count."""
+    table = Table(header_style="bold" if terminal else "")
+    for column in columns:
+        table.add_column(Text(column))
     for row in rows:
-        table.add_row(*[_text(v) if v is not None else "NULL" for v in row])
+        table.add_row(*[Text(_text(v) if v is not None else "NULL") for v in row])
     buffer = io.StringIO()
     console = Console(
         file=buffer,

@@ -118,3 +118,16 @@ def test_an_output_in_a_missing_folder_fails_before_any_call(
     before = len(reading_cli.sandbox.requests)
     assert reading_cli("query", "-o", str(tmp_path / "nope" / "x.csv"), SQL) == 2
     assert len(reading_cli.sandbox.requests) == before
+
+
+def test_nested_values_and_markup_like_text(reading_cli: Cli) -> None:
+    sql = "SELECT id, tags, active, '[bold]x[/bold]' AS t FROM Campaigns ORDER BY id"
+    assert reading_cli("query", "--format", "json", sql) == 0, reading_cli.err
+    first = min(reading_cli.sandbox.workspace.records("campaigns"), key=lambda c: c["id"])
+    row = json.loads(reading_cli.out)[0]
+    assert row["tags"] == first["tags"] and row["active"] is first["active"]
+    assert reading_cli("query", sql) == 0, reading_cli.err
+    assert (
+        "[bold]x[/bold]" in reading_cli.out
+        and json.dumps(first["tags"], ensure_ascii=False) in reading_cli.out
+    )
