@@ -136,3 +136,15 @@ def test_call_runs_a_procedure(run: Run, sandbox: Sandbox) -> None:
     assert len([r for r in sandbox.requests if r.path == "/v1/send/email"]) == 1
     with pytest.raises(UsageError):
         run("call NoSuchProcedure(1)")
+
+
+def test_explain_of_a_delete_shows_its_select_and_writes_nothing(
+    run: Run, sandbox: Sandbox
+) -> None:
+    segment = next(s for s in sandbox.workspace.records("segments") if s["type"] == "manual")
+    before = len(writes(sandbox))
+    result = run(f"DELETE FROM Segments WHERE id = {segment['id']}", explain=True)
+    text = "\n".join(result.explain)
+    assert "Segments (GET /v1/segments)" in text and "estimated API calls: 1" in text
+    assert text.endswith("then DELETE Segments through the import path")
+    assert len(writes(sandbox)) == before and sandbox.workspace.record("segments", segment["id"])
