@@ -50,7 +50,8 @@ PROMPT = "cio> "
     type=click.IntRange(min=1),
     default=1000,
     show_default=True,
-    help="Refuse a statement estimated to make more API calls than this (exit 2).",
+    help="Refuse a statement estimated to make more API calls than this, and stop one "
+    "that passes it while reading (exit 2).",
 )
 @click.option("--dry-run", is_flag=True, help="INSERT/UPDATE/DELETE/call: show what would be sent.")
 @settings_options(*_CONNECTION, "rate_limit", "track_rate_limit", "transactional_rate_limit")
