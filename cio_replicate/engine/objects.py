@@ -31,6 +31,7 @@ from ..catalog import ObjectSpec
 from ..errors import AuthError, Interrupted
 from ..extract import Batch, ExtractContext, Feed, Filters, ListingCache, Record, extract
 from ..http import LogStats
+from ..listen.store import pending_events
 from ..load import ReplaceResult, TableWriter
 from ..load.dberrors import error_message, one_line
 from ..load.replace import SwapPolicy, SwapTimeout
@@ -167,6 +168,7 @@ class ObjectRun:
         table = self._table()
         with svc.engine.connect() as conn:
             table.verify(conn)  # a table altered by hand: a hint, not a driver error
+        events = pending_events(svc.target, table)  # deliveries: events `listen` stored
         for batch in batches:
             svc.crash.reached("batch")
             records = [r for r in batch.records if keep(r)]
@@ -179,6 +181,8 @@ class ObjectRun:
                     ins, upd = table.upsert(conn, rows)
                     self.stats.inserted += ins
                     self.stats.updated += upd
+                if events is not None:
+                    events(conn, rows)
                 self._guard(conn)
                 self._save(conn, batch, old)
                 svc.crash.reached("write")
