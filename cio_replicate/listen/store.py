@@ -128,6 +128,10 @@ class EventStore:
         self.deliveries = Deliveries(target)
         self._refreshed = -1e18
 
+    def twin(self) -> EventStore:
+        """Another store on the same target (for another writer thread)."""
+        return EventStore(self.target, clock=self.clock)
+
     def ensure(self, tries: int = 3) -> None:
         """Create the table and its index if missing (another replica may race us)."""
         for attempt in range(tries):
