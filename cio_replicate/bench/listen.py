@@ -187,36 +187,44 @@ def send(
 
     def worker(index: int) -> None:
         conns: dict[int, _Conn] = {}
-        for k, (event_id, request) in enumerate(requests[index::senders]):
-            attempt = 0
-            while not stopped.is_set():
-                port = ports[(index + k + attempt) % len(ports)]
-                try:
-                    conn = conns.get(port) or _Conn(port)
-                    conns[port] = conn
-                    status = conn.post(request)
-                except OSError:
-                    dropped = conns.pop(port, None)
-                    if dropped is not None:
-                        dropped.close()
-                    status = 0
-                with lock:
-                    result.posts += 1
-                    if status == 200:
-                        result.ok.add(event_id)
-                    else:
-                        result.retried += 1
-                if status == 200:
-                    break
-                if 400 <= status < 500:
-                    raise RuntimeError(f"event {event_id} refused with {status}")
-                if status == 0 and stop_when_refused:
-                    stopped.set()
+        try:
+            for k, (event_id, request) in enumerate(requests[index::senders]):
+                if not deliver(index + k, event_id, request, conns):
                     return
-                attempt += 1
-                time.sleep(min(0.05 * attempt, 1.0))
-        for conn in conns.values():
-            conn.close()
+        finally:
+            for conn in conns.values():
+                conn.close()
+
+    def deliver(slot: int, event_id: str, request: bytes, conns: dict[int, _Conn]) -> bool:
+        """Post until 200; False: stop sending (stopped, or refused with stop_when_refused)."""
+        attempt = 0
+        while not stopped.is_set():
+            port = ports[(slot + attempt) % len(ports)]
+            try:
+                conn = conns.get(port) or _Conn(port)
+                conns[port] = conn
+                status = conn.post(request)
+            except OSError:
+                dropped = conns.pop(port, None)
+                if dropped is not None:
+                    dropped.close()
+                status = 0
+            with lock:
+                result.posts += 1
+                if status == 200:
+                    result.ok.add(event_id)
+                else:
+                    result.retried += 1
+            if status == 200:
+                return True
+            if 400 <= status < 500:
+                raise RuntimeError(f"event {event_id} refused with {status}")
+            if status == 0 and stop_when_refused:
+                stopped.set()
+                return False
+            attempt += 1
+            time.sleep(min(0.05 * attempt, 1.0))
+        return False
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(senders)]
     began = time.perf_counter()
