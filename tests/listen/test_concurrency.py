@@ -38,9 +38,7 @@ def test_two_receivers_twenty_senders(
         with target.connect() as conn:
             held = {r[0]: dict(r[1]) for r in conn.execute(sa.select(table.c.id, table.c.metrics))}
         assert len(held) > 20
-        bodies = make_events(
-            EVENTS, sorted(held), start=min(m["created"] for m in held.values())
-        )
+        bodies = make_events(EVENTS, sorted(held), start=min(m["created"] for m in held.values()))
         with receivers(url, 2, logdir=str(tmp_path)) as started:
             ports = [r.port for r in started]
             result = send(ports, bodies + bodies[:1000], senders=20)  # 1,000 sent twice
