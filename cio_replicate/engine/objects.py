@@ -197,6 +197,7 @@ class ObjectRun:
         svc, spec = self.svc, self.spec
         table = self._table()
         batches = guard_mass_drop(batches, svc.target, table.name, svc.max_drop)
+        events = pending_events(svc.target, table)  # deliveries: events `listen` stored
 
         def rows() -> Iterator[list[dict[str, Any]]]:
             for batch in batches:
@@ -215,6 +216,8 @@ class ObjectRun:
             self.stats.deleted += outcome.deleted
             if self.rebuild:
                 state.reset_state(conn, spec.name)
+            if events is not None:
+                events(conn, None)
             self._save(conn, Batch([], done=True), old, rows_total=outcome.rows)
             svc.crash.reached("write")
 

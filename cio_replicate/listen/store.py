@@ -219,9 +219,10 @@ class EventStore:
 
 def pending_events(
     target: Target, table: TableWriter
-) -> Callable[[sa.Connection, Sequence[dict[str, Any]]], None] | None:
+) -> Callable[[sa.Connection, Sequence[dict[str, Any]] | None], None] | None:
     """For the ``replicate`` of a delivery table: a function that applies the stored events
-    of the rows a batch wrote, in the batch's transaction (None: nothing to apply)."""
+    of the rows a batch wrote (or, after a full refresh, of the whole table) in the
+    caller's transaction (None: nothing to apply)."""
     if table.name not in {target.table_name(n) for n in DELIVERY_TABLES}:
         return None
     with target.connect() as conn:
@@ -234,18 +235,23 @@ def pending_events(
     t = events.sa_table()
     event_id, delivery_id, metric, at = (t.c[col.name] for col in cols if col is not None)
 
-    def apply_pending(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    def apply_pending(conn: sa.Connection, rows: Sequence[dict[str, Any]] | None) -> None:
+        """``rows``: a batch just written; None: the whole table (after a full refresh)."""
         id_col, metrics_col = table.column("id"), table.column("metrics")
-        if not rows or id_col is None or metrics_col is None:
+        if rows == [] or id_col is None or metrics_col is None:
             return
-        keys = sorted({str(row[id_col.name]) for row in rows})
-        touches: list[Touch] = []
-        for start in range(0, len(keys), IN_CHUNK):
-            query = sa.select(event_id, delivery_id, metric, at).where(
-                delivery_id.in_(keys[start : start + IN_CHUNK])
-            )
-            touches += [Touch(r[0], r[1], r[2], int(r[3].timestamp())) for r in conn.execute(query)]
-        if touches:
-            apply(conn, (table.sa_table(), id_col.name, metrics_col.name), touches)
+        query = sa.select(event_id, delivery_id, metric, at)
+        if rows is None:
+            found = conn.execute(query.where(delivery_id.is_not(None)))
+            touches = [Touch(r[0], r[1], r[2], int(r[3].timestamp())) for r in found]
+        else:
+            keys = sorted({str(row[id_col.name]) for row in rows})
+            touches = []
+            for start in range(0, len(keys), IN_CHUNK):
+                found = conn.execute(query.where(delivery_id.in_(keys[start : start + IN_CHUNK])))
+                touches += [Touch(r[0], r[1], r[2], int(r[3].timestamp())) for r in found]
+        delivery = (table.sa_table(), id_col.name, metrics_col.name)
+        for start in range(0, len(touches), IN_CHUNK * 4):
+            apply(conn, delivery, touches[start : start + IN_CHUNK * 4])
 
     return apply_pending

@@ -98,3 +98,12 @@ def test_a_later_replicate_keeps_metrics_from_events(fed: tuple[Harness, Receive
     harness.sandbox.clock.advance(60)
     assert not harness.run(["Messages"]).failed
     assert metrics(harness, "messages", mid)["opened"] == sent + 30
+
+
+def test_a_full_refresh_keeps_metrics_from_events(fed: tuple[Harness, Receiver]) -> None:
+    harness, receiver = fed
+    mid = unopened(harness)
+    sent = metrics(harness, "messages", mid)["sent"]
+    assert receiver.post(event("e-open-fr", mid, "opened", sent + 40)) == 200
+    assert not harness.run(["Messages"], full_refresh=True).failed
+    assert metrics(harness, "messages", mid)["opened"] == sent + 40

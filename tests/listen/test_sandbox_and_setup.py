@@ -97,3 +97,13 @@ def test_cli_refuses_an_unknown_event_and_a_missing_key(
     code = main(["listen", "--target-url", f"sqlite:///{tmp_path}/x.db"])
     assert code == 2
     assert "CIO_WEBHOOK_SIGNING_KEY" in capsys.readouterr().err
+
+
+def test_the_signing_key_is_a_masked_secret() -> None:
+    settings = load_settings(
+        None, env={"CIO_WEBHOOK_SIGNING_KEY": "whsec-very-secret"}, needs_source=False
+    )
+    assert settings.webhook_signing_key is not None
+    assert settings.webhook_signing_key.reveal() == "whsec-very-secret"
+    assert "whsec-very-secret" not in repr(settings)
+    assert settings.origins["webhook_signing_key"] == "env CIO_WEBHOOK_SIGNING_KEY"

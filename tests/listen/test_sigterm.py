@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from cio_replicate.bench.listen import Sent, make_events, receivers, send, stored
+from cio_replicate.bench.listen import KEY, Sent, make_events, receivers, send, stored
 
 
 def test_sigterm_mid_load_loses_nothing_answered(db_url: str, tmp_path: Path) -> None:
@@ -42,3 +42,4 @@ def test_sigterm_mid_load_loses_nothing_answered(db_url: str, tmp_path: Path) ->
     engine.dispose()
     assert sent.ok <= ids
     assert '"event": "listen.stopped"' in log
+    assert KEY not in log and "01BENCH" not in log  # no key, no payload in the log
