@@ -140,10 +140,12 @@ class EventStore:
                 with self.target.begin() as conn:
                     self.events.evolve(conn)
                 with self.target.begin() as conn:
+                    dialect = self.target.dialect
+                    prefix = dialect.text_index_prefix
                     index = sa.Index(
                         f"ix_{self.events.name}_delivery",
                         self.events.sa_table().c[self._column("delivery_id")],
-                        mysql_length=191,
+                        **dict[str, Any]({f"{dialect.name}_length": prefix} if prefix else {}),
                     )
                     index.create(conn, checkfirst=True)
                 return
