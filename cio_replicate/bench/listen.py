@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -65,10 +66,11 @@ def _healthy(port: int) -> bool:
 
 @contextlib.contextmanager
 def receivers(
-    url: str, count: int, *, key: str = KEY, logdir: str = "."
+    url: str, count: int, *, key: str = KEY, logdir: str | None = None
 ) -> Iterator[list[Receiver]]:
     """``count`` receiver processes on ``url``, each healthy before this yields."""
     started: list[Receiver] = []
+    logdir = logdir or tempfile.mkdtemp(prefix="cio-listen-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIO_")}
     env.update(CIO_TARGET_URL=url, CIO_WEBHOOK_SIGNING_KEY=key)
     try:
