@@ -95,6 +95,7 @@ class Settings:
     batch_size: int = 1000
     swap_lock_timeout: float = 3.0
     full_refresh_max_drop: float = 0.5
+    webhook_signing_key: Secret | None = None
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __repr__(self) -> str:
@@ -257,11 +258,12 @@ PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "batch_size": _number(int, 1, 100_000),
         "swap_lock_timeout": _number(float, 0.1, 3600),
         "full_refresh_max_drop": _number(float, 0, 1),
+        "webhook_signing_key": _secret_text,
     }
 )
 """Every configurable key (= Settings field) and its parser."""
 
-SECRET_KEYS = frozenset({"app_api_key", "track_api_key"})
+SECRET_KEYS = frozenset({"app_api_key", "track_api_key", "webhook_signing_key"})
 
 
 def flag_name(key: str) -> str:
@@ -383,7 +385,7 @@ def _assemble(
 
     region = values.get("region", "us")
     app_default, track_default = REGION_URLS[region]
-    for key in ("app_api_key", "track_api_key"):
+    for key in SECRET_KEYS:
         if key in values:
             values[key] = Secret(values[key])
     values.update(source=source, region=region)

@@ -51,9 +51,9 @@ def cli(ctx: click.Context, verbose: int, log_format: str, config_path: str | No
 
 def _register() -> None:
     # Each command group lives in its own module and registers itself here.
-    from . import admin, check, query, replicate, sandbox_cmd, sync_cmd, writeback
+    from . import admin, check, listen_cmd, query, replicate, sandbox_cmd, sync_cmd, writeback
 
-    for module in (admin, check, replicate, sandbox_cmd, sync_cmd, writeback, query):
+    for module in (admin, check, replicate, listen_cmd, sandbox_cmd, sync_cmd, writeback, query):
         for command in module.COMMANDS:
             cli.add_command(command)
 

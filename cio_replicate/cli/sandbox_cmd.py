@@ -10,6 +10,7 @@ from ..sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Faults, Sandbox, Sand
 from ..sandbox.faults import ENVELOPE_FAULTS
 from ..sandbox.scales import SCALES
 from ..sandbox.server import serve
+from ..sandbox.webhooks import WebhookSender
 from . import output
 
 
@@ -92,6 +93,21 @@ def sandbox_group() -> None:
 @click.option(
     "--slow-body-path", "slow_paths", multiple=True, metavar="PATH", help="Trickle only these."
 )
+@click.option(
+    "--webhook",
+    "webhook_url",
+    metavar="URL",
+    help="Post signed reporting-webhook events (a delivery's next step) to URL, e.g. "
+    "http://127.0.0.1:8080/reporting (needs --webhook-key).",
+)
+@click.option("--webhook-key", metavar="KEY", help="The signing key of --webhook's events.")
+@click.option(
+    "--webhook-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Events per second sent to --webhook.",
+)
 def serve_cmd(
     port: int,
     host: str,
@@ -108,8 +124,13 @@ def serve_cmd(
     endless_paths: tuple[str, ...],
     slow_body: float,
     slow_paths: tuple[str, ...],
+    webhook_url: str | None,
+    webhook_key: str | None,
+    webhook_rate: float,
 ) -> None:
     """Serve both APIs on one loopback base URL until interrupted."""
+    if bool(webhook_url) != bool(webhook_key):
+        raise click.UsageError("--webhook and --webhook-key go together")
     faults = Faults(
         latency=latency,
         error_rate=error_rate,
@@ -139,6 +160,10 @@ def serve_cmd(
         f"  export CIO_APP_API_KEY={APP_API_KEY} CIO_TRACK_API_KEY={TRACK_API_KEY} "
         f"CIO_SITE_ID={SITE_ID}"
     )
+    sender = WebhookSender(sb, webhook_url, webhook_key) if webhook_url and webhook_key else None
+    if sender is not None:
+        sender.start(webhook_rate)
+        click.echo(f"  sending signed reporting events to {webhook_url} ({webhook_rate:g}/s)")
     output.say("sandbox.ready", "press Ctrl-C to stop", err=True, url=server.base_url)
     try:
         while True:
@@ -146,6 +171,8 @@ def serve_cmd(
     except KeyboardInterrupt:
         pass
     finally:
+        if sender is not None:
+            sender.stop()
         server.shutdown()
         output.say("sandbox.stopped", "sandbox stopped", err=True)
 

@@ -31,6 +31,7 @@ from ..catalog import ObjectSpec
 from ..errors import AuthError, Interrupted
 from ..extract import Batch, ExtractContext, Feed, Filters, ListingCache, Record, extract
 from ..http import LogStats
+from ..listen.store import pending_events
 from ..load import ReplaceResult, TableWriter
 from ..load.dberrors import error_message, one_line
 from ..load.replace import SwapPolicy, SwapTimeout
@@ -181,6 +182,7 @@ class ObjectRun:
         table = self._table()
         with svc.engine.connect() as conn:
             table.verify(conn)  # a table altered by hand: a hint, not a driver error
+        events = pending_events(svc.target, table)  # deliveries: events `listen` stored
         for batch in batches:
             svc.crash.reached("batch")
             records = [r for r in batch.records if keep(r)]
@@ -193,6 +195,8 @@ class ObjectRun:
                     ins, upd = table.upsert(conn, rows, merge=self.spec.metrics)
                     self.stats.inserted += ins
                     self.stats.updated += upd
+                if events is not None:
+                    events(conn, rows)
                 self._guard(conn)
                 self._save(conn, batch, old)
                 svc.crash.reached("write")
@@ -207,6 +211,7 @@ class ObjectRun:
         svc, spec = self.svc, self.spec
         table = self._table()
         batches = guard_mass_drop(batches, svc.target, table.name, svc.max_drop)
+        events = pending_events(svc.target, table)  # deliveries: events `listen` stored
 
         def rows() -> Iterator[list[dict[str, Any]]]:
             for batch in batches:
@@ -225,6 +230,8 @@ class ObjectRun:
             self.stats.deleted += outcome.deleted
             if self.rebuild:
                 state.reset_state(conn, spec.name)
+            if events is not None:
+                events(conn, None)
             self._save(conn, Batch([], done=True), old, rows_total=outcome.rows)
             svc.crash.reached("write")
 

@@ -49,6 +49,7 @@ class Dialect:
     key_collation: str | None = None  # MySQL: binary, no-pad (keys are case-sensitive)
     text_nul: bool = True  # text and JSON can hold U+0000 (not on PostgreSQL: U+FFFD)
     json_depth: int | None = None  # deepest JSON nesting stored (deeper: as JSON text)
+    text_index_prefix: int | None = None  # an index on a text column covers this many chars
     # --- how the loader talks to it (read by writer, ddl, staging, table, target)
     timestamp_value: Literal["text", "naive", "aware"] = "aware"
     """What the driver gets for a timestamp: SQLAlchemy's SQLite text, a naive UTC
@@ -153,6 +154,7 @@ MYSQL = Dialect(
     bulk_paths=("executemany",),
     paramstyle="format",
     key_collation="utf8mb4_bin",
+    text_index_prefix=191,  # MySQL cannot index a whole LONGTEXT
     timestamp_value="naive",
     rowcount="affected",
     binary_compare=True,
