@@ -93,6 +93,7 @@ class Settings:
     batch_size: int = 1000
     swap_lock_timeout: float = 3.0
     full_refresh_max_drop: float = 0.5
+    deletes: str = "soft"
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __repr__(self) -> str:
@@ -254,6 +255,7 @@ PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "batch_size": _number(int, 1, 100_000),
         "swap_lock_timeout": _number(float, 0.1, 3600),
         "full_refresh_max_drop": _number(float, 0, 1),
+        "deletes": _choice("soft", "hard", "keep"),
     }
 )
 """Every configurable key (= Settings field) and its parser."""

@@ -111,6 +111,9 @@ class ObjectSpec:
     object whose records this one's pass also fetches; when a run selects both,
     that object reads them from this one's pass instead of reading its own.
     ``cost``: the calls to announce before a run (per-person fan-outs).
+    ``current``: an append object (its cursor, the create date, decides what
+    is new) whose rows still change in place: the records its run reads
+    anyway are upserted by key (people: every person of the shared pass).
     """
 
     name: str
@@ -138,6 +141,7 @@ class ObjectSpec:
     newest_first: bool = False
     feeds: str | None = None
     cost: Cost | None = None
+    current: bool = False
 
     def __hash__(self) -> int:
         return hash(self.name)

@@ -45,6 +45,8 @@ HELP: Mapping[str, str] = {
     "lookback_seconds": "Re-read this many seconds before the watermark.",
     "batch_size": "Rows per database batch.",
     "swap_lock_timeout": "Seconds a full refresh's table swap waits (per try) for readers.",
+    "deletes": "Rows whose key left the source: soft (marked in _cio_deleted_at), hard "
+    "(removed) or keep.",
 }
 
 

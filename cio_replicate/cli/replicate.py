@@ -59,6 +59,7 @@ from .signals import StopOnSignals
     "sandbox_seed",
     "lookback_seconds",
     "batch_size",
+    "deletes",
 )
 @click.pass_context
 def replicate(

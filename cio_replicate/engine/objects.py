@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from .. import state
 from ..catalog import ObjectSpec
+from ..clock import from_unix
 from ..errors import AuthError, Interrupted
 from ..extract import Batch, ExtractContext, Feed, Filters, ListingCache, Record, extract
 from ..http import LogStats
@@ -38,6 +39,7 @@ from ..load.table import TableAltered
 from ..locks import LockLost
 from ..logs import redact
 from ..stats import ObjectStats
+from .deletes import KeyTracker, tracks
 from .guard import guard_mass_drop
 from .keys import existing_keys
 from .rows import cursor_of, keeps, max_cursor, write_mode
@@ -81,6 +83,8 @@ class ObjectRun:
         self._writer: TableWriter | None = None
         self._since: int | None = None
         self._since_set = False
+        self.deletes = svc.deletes if tracks(spec) else "keep"
+        self._keys = KeyTracker(spec, enabled=False)
 
     # --- the steps ------------------------------------------------------------
 
@@ -115,6 +119,9 @@ class ObjectRun:
                 saved = None
             if saved is not None:  # a resumed read: its watermark is capped where it began
                 self._since, self._since_set = saved.cap, True
+            # Deletes only from a complete read: from the start, unfiltered (engine/deletes).
+            complete = saved is None and not self.partial and self.deletes != "keep"
+            self._keys = KeyTracker(self.spec, enabled=complete and self.mode != "replace")
             self.stats.max_cursor = saved.max if saved else None
             ctx = ExtractContext(
                 client=svc.client,
@@ -124,7 +131,7 @@ class ObjectRun:
                 resume=saved.at if saved else None,
                 filters=self.filters,
                 batch_size=svc.batch_size,
-                known=self._known if self.mode == "insert" else None,
+                known=self._known if self.mode == "insert" or self.spec.current else None,
                 warn=svc.progress.say,
                 feed=self.feed,
                 listings=self.listings,
@@ -156,7 +163,10 @@ class ObjectRun:
     def _table(self) -> TableWriter:
         if self._writer is None:
             spec = self.spec
-            self._writer = self.svc.target.table(spec.table, spec.key, spec.timestamps)
+            soft = self.deletes == "soft"
+            self._writer = self.svc.target.table(
+                spec.table, spec.key, spec.timestamps, soft_deletes=soft
+            )
             self._writer.object_name = spec.name  # named in the hint of a hand-altered table
         return self._writer
 
@@ -169,6 +179,7 @@ class ObjectRun:
             table.verify(conn)  # a table altered by hand: a hint, not a driver error
         for batch in batches:
             svc.crash.reached("batch")
+            self._keys.add(batch.records)  # every key read, below the floor too
             records = [r for r in batch.records if keep(r)]
             self._count(records, batch.pages)
             rows = table.prepare(records)
@@ -179,6 +190,10 @@ class ObjectRun:
                     ins, upd = table.upsert(conn, rows)
                     self.stats.inserted += ins
                     self.stats.updated += upd
+                if batch.done:  # the read is over: keys not read are gone (if complete)
+                    moment = from_unix(svc.clock())
+                    gone = self._keys.finish(conn, table, self.deletes, moment, svc.max_drop)
+                    self.stats.deleted += gone
                 self._guard(conn)
                 self._save(conn, batch, old)
                 svc.crash.reached("write")
@@ -217,7 +232,10 @@ class ObjectRun:
         # Each batch is staged in a short transaction of its own (no write lock
         # held across API calls); the swap and the state commit together last.
         swap = SwapPolicy(timeout=svc.swap_lock_timeout, sleep=svc.sleep)
-        table.replace_staged(rows(), finish, run_id=self.run_id, guard=self._guard, swap=swap)
+        soft = from_unix(svc.clock()) if self.deletes == "soft" else None
+        table.replace_staged(
+            rows(), finish, run_id=self.run_id, guard=self._guard, swap=swap, soft_deleted_at=soft
+        )
         svc.crash.reached("commit")
 
     def _save(

@@ -35,11 +35,14 @@ def cursor_of(record: Mapping[str, Any], name: str) -> int | None:
 
 
 def write_mode(spec: ObjectSpec, *, rebuild: bool, partial: bool) -> WriteMode:
+    """Append objects insert only new keys, but those whose rows change in place
+    (``current``: people) upsert what they read."""
+    by_key: WriteMode = "insert" if spec.mode == "append" and not spec.current else "upsert"
     if partial:
-        return "insert" if spec.mode == "append" else "upsert"
+        return by_key
     if rebuild or spec.mode == "full":
         return "replace"
-    return "insert" if spec.mode == "append" else "upsert"
+    return by_key
 
 
 def keeps(spec: ObjectSpec, floor: int | None) -> Callable[[Record], bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -12,10 +13,11 @@ from sqlalchemy import event
 
 from ..clock import from_unix
 from .ddl import Widening
+from .deletes import want_column
 from .dialects import BulkPath
 from .host import Host
 from .mapper import LoadError, Mapper, Row
-from .names import SYNCED_AT, fold
+from .names import DELETED_AT, SYNCED_AT, fold
 from .replace import ReplaceResult, SwapPolicy, replace_staged, replace_table
 from .schema import Column, Columns, read_map, write_map
 from .types import Logical, join
@@ -55,12 +57,18 @@ class TableWriter:
         key: Sequence[str],
         timestamps: Sequence[str],
         recorded: Columns,
+        *,
+        soft_deletes: bool = False,
     ) -> None:
         self.target = target
         self.name = name
         self.key = tuple(key)
         self._db: Columns | None = dict(recorded)  # as recorded; None: reload
         self._wanted: Columns = dict(recorded)
+        self.soft_deletes = soft_deletes
+        """Rows carry ``_cio_deleted_at`` (NULL: live), see :mod:`cio_replicate.load.deletes`."""
+        if soft_deletes:
+            want_column(self._wanted)
         self._mapper = Mapper(name, target.dialect, self.key, timestamps, self._wanted)
         self._watched: weakref.WeakSet[sa.Connection] = weakref.WeakSet()
         self._verified = False
@@ -107,7 +115,11 @@ class TableWriter:
         and arrays stay Python values (written as JSON); every row gets
         ``_cio_synced_at``. New fields and wider types are noted for ``evolve``.
         """
-        return self._mapper.prepare(records, from_unix(self.target.clock()))
+        rows = self._mapper.prepare(records, from_unix(self.target.clock()))
+        if self.soft_deletes:
+            for row in rows:
+                row[DELETED_AT] = None  # written: a key that comes back is live again
+        return rows
 
     # --- schema -------------------------------------------------------------------
 
@@ -280,6 +292,7 @@ class TableWriter:
         run_id: str | None = None,
         guard: Callable[[sa.Connection], None] | None = None,
         swap: SwapPolicy | None = None,
+        soft_deleted_at: datetime | None = None,
     ) -> ReplaceResult:
         """Full refresh in short transactions: each batch is staged and committed
         on its own, then one transaction swaps the stage in and runs ``finish``
@@ -287,7 +300,8 @@ class TableWriter:
 
         ``run_id`` names the stage (unique per run); ``guard`` runs last in each
         stage transaction and first in the swap's (e.g. the lock's ``confirm``);
-        ``swap`` bounds the wait for readers of the old table."""
+        ``swap`` bounds the wait for readers of the old table; ``soft_deleted_at``:
+        rows gone from the source stay, marked deleted then."""
         return replace_staged(
             self,
             batches,
@@ -297,4 +311,5 @@ class TableWriter:
             run_id=run_id,
             guard=guard,
             swap=swap,
+            soft_deleted_at=soft_deleted_at,
         )

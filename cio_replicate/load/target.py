@@ -202,9 +202,15 @@ class Target:
         return identifier(name, self.dialect)
 
     def table(
-        self, name: str, key: Iterable[str] = ("id",), timestamps: Iterable[str] = ()
+        self,
+        name: str,
+        key: Iterable[str] = ("id",),
+        timestamps: Iterable[str] = (),
+        *,
+        soft_deletes: bool = False,
     ) -> TableWriter:
-        """The writer of one data table, with its recorded column map loaded."""
+        """The writer of one data table, with its recorded column map loaded
+        (``soft_deletes``: its rows carry ``_cio_deleted_at``)."""
         key = tuple(key)
         if not key:
             raise ValueError(f"{name}: a data table needs at least one key field")
@@ -224,7 +230,9 @@ class Target:
                     "the target has no column map table (_cio_columns): "
                     "run `cio-replicate db upgrade` first"
                 ) from exc
-        return TableWriter(self, sql_name, key, tuple(timestamps), recorded)
+        return TableWriter(
+            self, sql_name, key, tuple(timestamps), recorded, soft_deletes=soft_deletes
+        )
 
     def dispose(self) -> None:
         """Close pooled connections (only those of an engine this Target created)."""
