@@ -164,9 +164,14 @@ def test_hard_removes_and_keep_keeps(harness: Harness, how: str) -> None:
     assert (gone.person_deleted in customers) is kept
     assert (str(gone.campaign_deleted) in campaigns) is kept
     assert (gone.snippet_deleted in snippets) is kept
-    for table in ("customers", "campaigns", "snippets", "customers_attributes"):
-        columns = {c["name"] for c in sa.inspect(sa.create_engine(h.url)).get_columns(table)}
-        assert "_cio_deleted_at" not in columns, table
+    engine = sa.create_engine(h.url)
+    try:
+        with engine.connect() as conn:
+            for table in ("customers", "campaigns", "snippets", "customers_attributes"):
+                columns = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+                assert "_cio_deleted_at" not in columns, table
+    finally:
+        engine.dispose()
     if how == "hard":
         assert check_tables(h.url, sb.workspace, NOT_APPEND | {"customers"}) == {}
 
@@ -286,3 +291,61 @@ def test_status_shows_live_and_deleted(
     assert "Live" in header and "Deleted" in header
     cells = next(x for x in lines if x.startswith("Campaigns ")).split()
     assert cells[2:4] == [f"{live_campaigns:,}", "1"]
+
+
+def test_default_run_updates_email_without_extra_calls(harness: Harness) -> None:
+    h, sb = harness, harness.sandbox
+    assert h.run().status == "success"
+    sb.clock.advance(60)
+    before = len(sb.requests)
+    assert h.run().status == "success"
+    unchanged_calls = len(sb.requests) - before
+    person = next(p for p in sb.workspace.iter_people() if p is not None)
+    with _track(sb) as track:
+        answer = track.put(f"/api/v1/customers/{person.id}", json={"email": "moved@example.com"})
+        assert answer.status_code == 200
+    sb.clock.advance(60)
+    before = len(sb.requests)
+    report = h.run()
+    assert report.status == "success"
+    assert len(sb.requests) - before == unchanged_calls  # the same calls as with no change
+    by_name = {r.name: r for r in report.results}
+    assert (by_name["Customers"].inserted, by_name["Customers"].updated) == (0, 1)
+    email = _rows(h.url, "SELECT email FROM customers WHERE cio_id = :c", c=person.cio_id)
+    assert email == [("moved@example.com",)]
+    # Customers alone: the search's identifiers carry the email, no attribute call.
+    with _track(sb) as track:
+        track.put(f"/api/v1/customers/{person.id}", json={"email": "again@example.com"})
+    sb.clock.advance(60)
+    before = len(sb.requests)
+    alone = h.run(["Customers"])
+    assert alone.status == "success" and alone.results[0].updated == 1
+    assert not [r for r in sb.requests[before:] if r.path == "/v1/customers/attributes"]
+    email = _rows(h.url, "SELECT email FROM customers WHERE cio_id = :c", c=person.cio_id)
+    assert email == [("again@example.com",)]
+    assert check_tables(h.url, sb.workspace, ["customers"]) == {}
+
+
+def test_tables_of_an_earlier_version_gain_the_column(harness: Harness) -> None:
+    """Tables made without ``_cio_deleted_at`` (``keep``, as before this version) gain it
+    through the schema's evolution (recorded in ``_cio_columns``), write no row doing so,
+    and a rerun writes nothing."""
+    h, sb = harness, harness.sandbox
+    h.deletes = "keep"
+    assert h.run(ALL).status == "success"
+    h.deletes = "soft"
+    sb.clock.advance(60)
+    upgrade = h.run(ALL)
+    assert upgrade.status == "success"
+    written = {r.name: (r.inserted, r.updated, r.deleted) for r in upgrade.results}
+    assert all(counts == (0, 0, 0) for counts in written.values()), written
+    recorded = _rows(h.url, "SELECT table_name FROM _cio_columns WHERE column_name = :c",
+                     c="_cio_deleted_at")  # fmt: skip
+    assert {t for (t,) in recorded} == NOT_APPEND | {"customers"}
+    sb.clock.advance(60)
+    again = h.run(ALL)
+    written = {r.name: (r.inserted, r.updated, r.deleted) for r in again.results}
+    assert all(counts == (0, 0, 0) for counts in written.values()), written
+    deletes_round(sb.workspace)
+    assert h.run(ALL).status == "success"
+    assert len(_marked(h.url, "campaigns")) == 1
