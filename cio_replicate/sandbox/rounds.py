@@ -13,10 +13,12 @@ record comes back under the same key.
     gone = delete_campaign(ws, 5)     # the campaign and its actions
     restore_campaign(ws, gone)        # the same id, the same actions
     round_ = deletes_round(ws)        # one of each change, see Round
+    for done in rounds(ws): ...       # deleting and restoring rounds, alternately
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,3 +123,13 @@ def deletes_round(ws: Workspace, earlier: Round | None = None) -> Round:
         done.snippet_deleted = snippets[0]
         done.gone[f"snippet {snippets[0]}"] = delete_snippet(ws, snippets[0])
     return done
+
+
+def rounds(ws: Workspace) -> Iterator[Round]:
+    """Rounds one after the other: the odd ones delete, the even ones bring back (each
+    also changes an email and deletes a person): ``sandbox serve --mutate-every``."""
+    earlier: Round | None = None
+    while True:
+        done = deletes_round(ws, earlier)
+        yield done
+        earlier = done if done.gone else None

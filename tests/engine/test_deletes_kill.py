@@ -22,9 +22,7 @@ from cio_replicate.sandbox.server import serve
 from .conftest import replicate_subprocess
 from .expected import actual, check_tables, expected
 
-TRACKED = sorted(
-    {s.table for s in CATALOG if s.mode != "append" and s.default} | {"customers"}
-)
+TRACKED = sorted({s.table for s in CATALOG if s.mode != "append" and s.default} | {"customers"})
 POINTS = ["commit:3", "write:9", "batch:20"]
 
 
