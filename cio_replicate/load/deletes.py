@@ -116,7 +116,11 @@ def carry_deleted(
 ) -> int:
     """Copy the live table's rows whose key is not in ``stage`` into it, marked deleted
     (a row marked already keeps its mark and its ``_cio_synced_at``). Returns the rows
-    newly marked (the table's rows that were live)."""
+    newly marked (the table's rows that were live). Nothing is carried from a table
+    whose columns are not recorded (MySQL: a kill between the swap's RENAME, which
+    commits, and the commit of its ``_cio_columns`` record): it is rebuilt as it is."""
+    if not all((field, False) in recorded for field in writer.key):
+        return 0
     keys = writer.key_columns
     common = [c.name for slot, c in recorded.items() if slot in writer.wanted and slot != SLOT]
     marked_before = SLOT in recorded

@@ -116,7 +116,7 @@ class TableWriter:
         ``_cio_synced_at``. New fields and wider types are noted for ``evolve``.
         """
         rows = self._mapper.prepare(records, from_unix(self.target.clock()))
-        if self.soft_deletes:
+        if (DELETED_AT, False) in self._wanted:  # soft deletes, now or in an earlier run
             for row in rows:
                 row[DELETED_AT] = None  # written: a key that comes back is live again
         return rows
