@@ -168,15 +168,14 @@ STATUS_HEADERS = (
     "Lock",
     "Last error",
 )
-SHORT_STATUS_HEADERS = (
-    "Object",
-    "Watermark (UTC)",
-    "Live",
-    "Deleted",
-    "Last run",
-    "Lock or last error",
-)
+SHORT_STATUS_HEADERS = ("Object", "Watermark (UTC)", "Rows", "Last run", "Lock or last error")
 WIDTH = 100
+
+
+def _rows_cell(item: dict[str, Any]) -> str:
+    """Rows, and how many of them are marked deleted (``deletes = "soft"``)."""
+    deleted = item["rows_deleted"]
+    return f"{item['rows_total']:,}" + (f" ({deleted:,} deleted)" if deleted else "")
 
 
 def _status_short(report: list[dict[str, Any]]) -> str:
@@ -194,8 +193,7 @@ def _status_short(report: list[dict[str, Any]]) -> str:
             [
                 item["object"],
                 item["watermark"] or "-",
-                f"{item['rows_live']:,}",
-                f"{item['rows_deleted']:,}",
+                _rows_cell(item),
                 run["status"] if run else "never",
                 note,
             ]

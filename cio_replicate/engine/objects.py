@@ -131,7 +131,7 @@ class ObjectRun:
                 resume=saved.at if saved else None,
                 filters=self.filters,
                 batch_size=svc.batch_size,
-                known=self._known if self.mode == "insert" or self.spec.current else None,
+                known=self._known if self._by_new_keys() else None,
                 warn=svc.progress.say,
                 feed=self.feed,
                 listings=self.listings,
@@ -287,6 +287,11 @@ class ObjectRun:
     def _count(self, records: list[Record], pages: int) -> None:
         self.stats.max_cursor = max_cursor(self.spec, records, self.stats.max_cursor)
         self.stats.pages += pages
+
+    def _by_new_keys(self) -> bool:
+        """Only keys not loaded yet need their records fetched (people: attribute calls);
+        a rebuild fetches every one."""
+        return self.mode == "insert" or (self.mode == "upsert" and self.spec.current)
 
     def _known(self, keys: Sequence[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
         with self.svc.engine.connect() as conn:
