@@ -1,10 +1,8 @@
 """Typed, frozen settings from a TOML file, the environment and flags.
 
-Precedence: flag > environment > file > default. Every value remembers where it
-came from (``Settings.origins``), so an error can name the key and its source.
-String values in the file may use ``${ENV_VAR}`` (``$$`` is a literal ``$``).
-Secrets are wrapped in :class:`Secret` and registered for log redaction.
-"""
+Precedence: flag > environment > file > default. Every value remembers where it came from
+(``Settings.origins``), so an error can name the key and its source. String values in the
+file may use ``${ENV_VAR}`` (``$$``: ``$``); secrets are :class:`Secret`, redacted in logs."""
 
 from __future__ import annotations
 
@@ -96,6 +94,7 @@ class Settings:
     swap_lock_timeout: float = 3.0
     full_refresh_max_drop: float = 0.5
     webhook_signing_key: Secret | None = None
+    deletes: str = "soft"
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __repr__(self) -> str:
@@ -259,6 +258,7 @@ PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "swap_lock_timeout": _number(float, 0.1, 3600),
         "full_refresh_max_drop": _number(float, 0, 1),
         "webhook_signing_key": _secret_text,
+        "deletes": _choice("soft", "hard", "keep"),
     }
 )
 """Every configurable key (= Settings field) and its parser."""

@@ -104,6 +104,8 @@ def test_a_missing_interpolated_variable_names_variable_and_file(tmp_path: Path)
         ),
         ("flag", "timeout=-1", "timeout (from flag --timeout): must be between"),
         ("flag", "sandbox_scale=huge", "sandbox_scale (from flag --sandbox-scale)"),
+        ("env", "CIO_DELETES=erase", "deletes (from env CIO_DELETES): must be one of soft"),
+        ("flag", "deletes=remove", "deletes (from flag --deletes)"),
         ("env", "CIO_TARGET_URL=::nope::", "target_url (from env CIO_TARGET_URL)"),
         ("env", "CIO_APP_API_URL=api.customer.io", "app_api_url (from env CIO_APP_API_URL)"),
         ("env", "CIO_METRICS_LOOKBACK=1w", "metrics_lookback (from env CIO_METRICS_LOOKBACK)"),
@@ -207,3 +209,11 @@ def test_a_malformed_config_exits_2_through_the_cli(
     path = write(tmp_path, "rate_limit = = 3\n")
     assert main(["-c", path, "check"]) == 2
     assert "is not valid TOML" in capsys.readouterr().err
+
+
+def test_deletes_is_soft_unless_set() -> None:
+    assert load_settings(None, env={}).deletes == "soft"
+    assert load_settings(None, env={"CIO_DELETES": "HARD"}).deletes == "hard"
+    assert load_settings(None, env={"CIO_DELETES": "hard"}, flags={"deletes": "keep"}).deletes == (
+        "keep"
+    )

@@ -152,6 +152,9 @@ class ObjectSpec:
     ``synced``: ``sync`` keeps the table and the workspace in step both ways, so
     the table's key is nullable (a row a user inserts has no id until it is
     created) and ``_cio_synced_at`` may be left out of an INSERT.
+    ``current``: an append object (its cursor, the create date, decides what
+    is new) whose rows still change in place: the records its run reads
+    anyway are upserted by key (people: every person of the shared pass).
     """
 
     name: str
@@ -181,6 +184,7 @@ class ObjectSpec:
     cost: Cost | None = None
     metrics: str | None = None
     synced: bool = False
+    current: bool = False
 
     def __hash__(self) -> int:
         return hash(self.name)

@@ -32,6 +32,7 @@ PEOPLE_OBJECTS: tuple[ObjectSpec, ...] = (
         key=("cio_id",),
         mode="append",
         cursor="created_at",
+        current=True,
         paginated=True,
         page_size=1000,
         batch_size=ATTRIBUTE_BATCH,

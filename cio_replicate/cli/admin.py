@@ -15,6 +15,7 @@ from ..catalog import CATALOG, catalog_text, format_table, spec_json
 from ..config import masked_url
 from ..errors import CioReplicateError, UsageError
 from ..load import target_engine
+from ..load.deletes import row_counts
 from ..load.dialects import missing_database_file
 from ..migrate import current_revision, head_revision, upgrade
 from ..state import (
@@ -103,6 +104,7 @@ def _status_report(engine: sa.Engine) -> list[dict[str, Any]]:
         holders = {h.object_name: h for h in lock_holders(conn)}
         now = time.time()
         live = {name: holder_is_live(conn, h, now=now) for name, h in holders.items()}
+        counts = {spec.name: row_counts(conn, spec.table) for spec in CATALOG}
     names = [s.name for s in CATALOG]
     names += sorted((set(states) | set(last)) - set(names))  # objects no longer in the catalog
     report = []
@@ -114,6 +116,8 @@ def _status_report(engine: sa.Engine) -> list[dict[str, Any]]:
                 "watermark": _unix_iso(st.watermark if st else None),
                 "watermark_unix": st.watermark if st else None,
                 "rows_total": st.rows_total if st else 0,
+                "rows_live": (counts.get(name) or (0, 0))[0],
+                "rows_deleted": (counts.get(name) or (0, 0))[1],
                 "resumable": bool(st and st.resume is not None),
                 "last_run": _run_json(last.get(name)),
                 "last_error": _run_json(failed.get(name)),
@@ -134,6 +138,8 @@ def _status_row(item: dict[str, Any]) -> tuple[str, ...]:
         item["object"],
         item["watermark"] or "-",
         str(item["rows_total"]),
+        str(item["rows_live"]),
+        str(item["rows_deleted"]),
         run["run_id"][:8] if run else "never",
         run["status"] if run else "",
         (run["finished_at"] or run["started_at"] or "") if run else "",
@@ -146,6 +152,8 @@ STATUS_HEADERS = (
     "Object",
     "Watermark (UTC)",
     "Rows",
+    "Live",
+    "Deleted",
     "Last run",
     "Status",
     "At (UTC)",
@@ -154,6 +162,12 @@ STATUS_HEADERS = (
 )
 SHORT_STATUS_HEADERS = ("Object", "Watermark (UTC)", "Rows", "Last run", "Lock or last error")
 WIDTH = 100
+
+
+def _rows_cell(item: dict[str, Any]) -> str:
+    """Rows, and how many of them are marked deleted (``deletes = "soft"``)."""
+    deleted = item["rows_deleted"]
+    return f"{item['rows_total']:,}" + (f" ({deleted:,} deleted)" if deleted else "")
 
 
 def _status_short(report: list[dict[str, Any]]) -> str:
@@ -171,7 +185,7 @@ def _status_short(report: list[dict[str, Any]]) -> str:
             [
                 item["object"],
                 item["watermark"] or "-",
-                f"{item['rows_total']:,}",
+                _rows_cell(item),
                 run["status"] if run else "never",
                 note,
             ]
@@ -188,7 +202,8 @@ def _status_short(report: list[dict[str, Any]]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="One JSON document instead of a table.")
 @click.pass_context
 def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
-    """Per object: watermark, rows, last run, last error and who holds its lock."""
+    """Per object: watermark, rows live and marked deleted, last run, last error and who
+    holds its lock."""
     url = load_cli_settings(ctx, flags, needs_source=False).target_url
     if (missing := missing_database_file(url)) is not None:
         raise UsageError(f"no database at {missing}: check --target-url / CIO_TARGET_URL")

@@ -46,6 +46,8 @@ HELP: Mapping[str, str] = {
     "metrics_lookback": "Re-read deliveries this recent for later opens/clicks (days, or 36h; 0: off).",
     "batch_size": "Rows per database batch.",
     "swap_lock_timeout": "Seconds a full refresh's table swap waits (per try) for readers.",
+    "deletes": "Rows whose key left the source: soft (marked in _cio_deleted_at), hard "
+    "(removed) or keep.",
 }
 
 

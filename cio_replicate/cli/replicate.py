@@ -60,6 +60,7 @@ from .signals import StopOnSignals
     "lookback_seconds",
     "metrics_lookback",
     "batch_size",
+    "deletes",
 )
 @click.pass_context
 def replicate(

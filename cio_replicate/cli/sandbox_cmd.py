@@ -8,6 +8,7 @@ import click
 
 from ..sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Faults, Sandbox, SandboxClock
 from ..sandbox.faults import ENVELOPE_FAULTS
+from ..sandbox.rounds import rounds
 from ..sandbox.scales import SCALES
 from ..sandbox.server import serve
 from ..sandbox.webhooks import WebhookSender
@@ -108,6 +109,14 @@ def sandbox_group() -> None:
     show_default=True,
     help="Events per second sent to --webhook.",
 )
+@click.option(
+    "--mutate-every",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="SECONDS",
+    help="Every SECONDS, a mutation round: an email changed, a person deleted, and a campaign "
+    "and a snippet deleted (or, the next round, brought back). 0 = never.",
+)
 def serve_cmd(
     port: int,
     host: str,
@@ -127,6 +136,7 @@ def serve_cmd(
     webhook_url: str | None,
     webhook_key: str | None,
     webhook_rate: float,
+    mutate_every: float,
 ) -> None:
     """Serve both APIs on one loopback base URL until interrupted."""
     if bool(webhook_url) != bool(webhook_key):
@@ -166,8 +176,22 @@ def serve_cmd(
         click.echo(f"  sending signed reporting events to {webhook_url} ({webhook_rate:g}/s)")
     output.say("sandbox.ready", "press Ctrl-C to stop", err=True, url=server.base_url)
     try:
+        changes = rounds(sb.workspace)
         while True:
-            time.sleep(3600)
+            time.sleep(mutate_every or 3600)
+            if mutate_every:
+                done = next(changes)
+                text = (
+                    f"mutation round: email changed ({done.email_changed}), person deleted "
+                    f"({done.person_deleted}), "
+                    + (
+                        f"restored {', '.join(done.restored)}"
+                        if done.restored
+                        else f"deleted campaign {done.campaign_deleted} and snippet "
+                        f"{done.snippet_deleted!r}"
+                    )
+                )
+                output.say("sandbox.round", text, err=True)
     except KeyboardInterrupt:
         pass
     finally:

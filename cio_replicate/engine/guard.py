@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import sqlalchemy as sa
-
 from ..extract import Batch
 from ..load import Target
+from ..load.deletes import row_counts
 
 MIN_ROWS = 20
 """Tables smaller than this are never guarded (a few rows coming and going is normal)."""
@@ -29,12 +28,10 @@ class MassDropRefused(Exception):
 
 
 def live_rows(target: Target, table: str) -> int:
-    """Rows in ``table`` now (0 when it does not exist yet)."""
+    """Rows in ``table`` now, but those marked deleted (0 when it does not exist yet)."""
     with target.connect() as conn:
-        if not sa.inspect(conn).has_table(table):
-            return 0
-        query = sa.select(sa.func.count()).select_from(sa.table(table))
-        return int(conn.execute(query).scalar_one())
+        counts = row_counts(conn, table)
+    return 0 if counts is None else counts[0]
 
 
 def guard_mass_drop(
@@ -46,14 +43,19 @@ def guard_mass_drop(
     for batch in batches:
         read += len(batch.records)
         yield batch
-    if max_drop >= 1.0:
-        return
-    before = live_rows(target, table)
-    if before < MIN_ROWS or read >= before * (1.0 - max_drop):
+    if max_drop < 1.0:
+        check_drop(table, live_rows(target, table), read, max_drop)
+
+
+def check_drop(table: str, before: int, after: int, max_drop: float) -> None:
+    """Raise :class:`MassDropRefused` if going from ``before`` live rows to ``after``
+    drops more than ``max_drop`` of a table of :data:`MIN_ROWS` or more rows (also the
+    rule for the deletes a complete read finds, engine/deletes.py)."""
+    if max_drop >= 1.0 or before < MIN_ROWS or after >= before * (1.0 - max_drop):
         return
     raise MassDropRefused(
-        f"refused to replace table {table} ({before:,} rows) with the {read:,} records this "
-        f"run read: that drops {1 - read / before:.0%} of its rows, more than "
+        f"refused to replace table {table} ({before:,} rows) with the {after:,} records this "
+        f"run read: that drops {1 - after / before:.0%} of its rows, more than "
         f"full_refresh_max_drop = {max_drop:g} allows. The table and the watermark are "
         "unchanged. If the drop is real, rerun with CIO_FULL_REFRESH_MAX_DROP=1 "
         "(or full_refresh_max_drop = 1 in the config file)."

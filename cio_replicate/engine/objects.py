@@ -22,23 +22,24 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 
 from .. import state
 from ..catalog import ObjectSpec
+from ..clock import from_unix
 from ..errors import AuthError, Interrupted
 from ..extract import Batch, ExtractContext, Feed, Filters, ListingCache, Record, extract
 from ..http import LogStats
 from ..listen.store import pending_events
 from ..load import ReplaceResult, TableWriter
-from ..load.dberrors import error_message, one_line
-from ..load.replace import SwapPolicy, SwapTimeout
-from ..load.table import TableAltered
+from ..load.replace import SwapPolicy
 from ..locks import LockLost
 from ..logs import redact
 from ..stats import ObjectStats
+from .deletes import KeyTracker, tracks
+from .ending import ObjectEnd
 from .guard import guard_mass_drop
 from .keys import existing_keys
 from .rows import cursor_of, keeps, max_cursor, rereads, window_floor, write_mode
@@ -56,7 +57,7 @@ log = logging.getLogger("cio_replicate.engine")
 __all__ = ["ObjectRun", "RunStopped", "Services", "cursor_of", "keeps", "write_mode"]
 
 
-class ObjectRun:
+class ObjectRun(ObjectEnd):
     def __init__(
         self,
         svc: Services,
@@ -90,6 +91,8 @@ class ObjectRun:
         self._writer: TableWriter | None = None
         self._since: int | None = None
         self._since_set = False
+        self.deletes = svc.deletes if tracks(spec) else "keep"
+        self._keys = KeyTracker(spec, enabled=False)
 
     # --- the steps ------------------------------------------------------------
 
@@ -128,6 +131,9 @@ class ObjectRun:
                 saved = None
             if saved is not None:  # a resumed read: its watermark is capped where it began
                 self._since, self._since_set = saved.cap, True
+            # Deletes only from a complete read: from the start, unfiltered (engine/deletes).
+            complete = saved is None and not self.partial and self.deletes != "keep"
+            self._keys = KeyTracker(self.spec, enabled=complete and self.mode != "replace")
             self.stats.max_cursor = saved.max if saved else None
             ctx = ExtractContext(
                 client=svc.client,
@@ -137,7 +143,7 @@ class ObjectRun:
                 resume=saved.at if saved else None,
                 filters=self.filters,
                 batch_size=svc.batch_size,
-                known=self._known if self.mode == "insert" else None,
+                known=self._known if self._by_new_keys() else None,
                 warn=svc.progress.say,
                 feed=self.feed,
                 listings=self.listings,
@@ -169,8 +175,9 @@ class ObjectRun:
     def _table(self) -> TableWriter:
         if self._writer is None:
             spec = self.spec
+            soft = self.deletes == "soft"
             self._writer = self.svc.target.table(
-                spec.table, spec.key, spec.timestamps, open_key=spec.synced
+                spec.table, spec.key, spec.timestamps, open_key=spec.synced, soft_deletes=soft
             )
             self._writer.object_name = spec.name  # named in the hint of a hand-altered table
         return self._writer
@@ -185,6 +192,8 @@ class ObjectRun:
         events = pending_events(svc.target, table)  # deliveries: events `listen` stored
         for batch in batches:
             svc.crash.reached("batch")
+            self._keys.add(batch.records)  # every key read, below the floor too
+            self._keys.add(batch.listed)
             records = [r for r in batch.records if keep(r)]
             self._count(records, batch.pages)
             rows = table.prepare(records)
@@ -197,6 +206,10 @@ class ObjectRun:
                     self.stats.updated += upd
                 if events is not None:
                     events(conn, rows)
+                if batch.done:  # the read is over: keys not read are gone (if complete)
+                    moment = from_unix(svc.clock())
+                    gone = self._keys.finish(conn, table, self.deletes, moment, svc.max_drop)
+                    self.stats.deleted += gone
                 self._guard(conn)
                 self._save(conn, batch, old)
                 svc.crash.reached("write")
@@ -238,7 +251,10 @@ class ObjectRun:
         # Each batch is staged in a short transaction of its own (no write lock
         # held across API calls); the swap and the state commit together last.
         swap = SwapPolicy(timeout=svc.swap_lock_timeout, sleep=svc.sleep)
-        table.replace_staged(rows(), finish, run_id=self.run_id, guard=self._guard, swap=swap)
+        soft = from_unix(svc.clock()) if self.deletes == "soft" else None
+        table.replace_staged(
+            rows(), finish, run_id=self.run_id, guard=self._guard, swap=swap, soft_deleted_at=soft
+        )
         svc.crash.reached("commit")
 
     def _merged(self, table: TableWriter, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -298,6 +314,11 @@ class ObjectRun:
         self.stats.max_cursor = max_cursor(self.spec, records, self.stats.max_cursor)
         self.stats.pages += pages
 
+    def _by_new_keys(self) -> bool:
+        """Only keys not loaded yet need their records fetched (people: attribute calls);
+        a rebuild fetches every one."""
+        return self.mode == "insert" or (self.mode == "upsert" and self.spec.current)
+
     def _known(self, keys: Sequence[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
         with self.svc.engine.connect() as conn:
             return existing_keys(conn, self._table(), keys)
@@ -345,53 +366,4 @@ class ObjectRun:
             calls.calls,
             calls.throttled,
             calls.wait_seconds + calls.retry_wait_seconds,
-        )
-
-    def _failed(self, exc: BaseException) -> ObjectStats:
-        if isinstance(exc, LockLost | TableAltered | SwapTimeout):  # whole sentences
-            message = one_line(str(exc))
-        else:
-            message = error_message(exc, self.spec.table)  # one line: no SQL, no values
-        return self._end("failed", message)
-
-    def _stopped(self) -> ObjectStats:
-        """Interrupted: the committed batches stay, the next run goes on from them."""
-        if self.mode == "replace":
-            message = "stopped before the rebuild was complete: the next run rebuilds it"
-        else:
-            message = "stopped: committed batches kept, the next run goes on from them"
-        return self._end("interrupted", message)
-
-    def _end(self, status: Literal["failed", "interrupted"], message: str) -> ObjectStats:
-        """Record how the object ended (the database itself may be what failed)."""
-        stats = replace(self.stats, status=status, errors=int(status == "failed"), message=message)
-        try:
-            with self.svc.target.begin() as conn:
-                stats.api_calls = self._calls().calls
-                state.finish_object(conn, self.run_id, self.spec.name, stats, now=self.svc.clock())
-        except Exception:
-            what = "failure" if status == "failed" else "interruption"
-            log.debug("could not record the %s of %s", what, self.spec.name, exc_info=True)
-        return self._result(status, message)
-
-    def _result(
-        self,
-        status: Literal["success", "failed", "skipped", "interrupted"],
-        message: str | None,
-    ) -> ObjectStats:
-        calls = self._calls()
-        try:
-            with self.svc.engine.connect() as conn:
-                watermark = state.load_state(conn, self.spec.name).watermark
-        except Exception:  # the database itself may be what failed
-            watermark = None
-        return replace(
-            self.stats,
-            status=status,
-            api_calls=calls.calls,
-            throttled=calls.throttled,
-            wait_seconds=calls.wait_seconds + calls.retry_wait_seconds,
-            seconds=time.perf_counter() - self._t0,
-            watermark=watermark,
-            message=message,
         )

@@ -37,9 +37,10 @@ def cursor_of(record: Mapping[str, Any], name: str) -> int | None:
 def write_mode(
     spec: ObjectSpec, *, rebuild: bool, partial: bool, reread: bool = False
 ) -> WriteMode:
-    """``reread``: the object's metrics window is on (:func:`rereads`): its records
-    are upserted, not only inserted when missing."""
-    appends = spec.mode == "append" and not reread
+    """Append objects insert only new keys, but those whose rows change in place
+    (``current``: people) upsert what they read, and so do those whose metrics window is on
+    (``reread``, :func:`rereads`)."""
+    appends = spec.mode == "append" and not reread and not spec.current
     if partial:
         return "insert" if appends else "upsert"
     if rebuild or spec.mode == "full":

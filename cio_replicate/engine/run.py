@@ -40,6 +40,7 @@ from ..load import Target
 from ..load.dberrors import error_message
 from ..threads import Threads
 from .crash import CrashPoints
+from .deletes import deletes_setting
 from .objects import ObjectRun
 from .report import ObjectStats, Progress, RunReport
 from .services import Services
@@ -235,6 +236,7 @@ def replicate_with_settings(
                 workers=settings.concurrency,
                 swap_lock_timeout=settings.swap_lock_timeout,
                 max_drop=settings.full_refresh_max_drop,
+                deletes=deletes_setting(settings.deletes),
             )
             return replicate(svc, options)
         finally:

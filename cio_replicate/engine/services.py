@@ -20,6 +20,7 @@ from ..load import Target
 from ..systables import sync_collections
 from ..threads import Threads
 from .crash import CrashPoints
+from .deletes import Deletes
 from .report import Progress
 
 
@@ -49,6 +50,8 @@ class Services:
     """Seconds a full refresh's swap waits (per try) for sessions reading the old table."""
     max_drop: float = 0.5
     """Share of a table's rows a full refresh may drop (full_refresh_max_drop, engine/guard)."""
+    deletes: Deletes = "soft"
+    """What a complete read does with keys gone from the source (engine/deletes.py)."""
     threads: Threads | None = None
     """The run's thread budget for fan-outs and streams (``replicate`` makes one if None)."""
 

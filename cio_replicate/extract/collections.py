@@ -56,7 +56,8 @@ def collections(ctx: ExtractContext) -> Iterator[Batch]:
         chunk = wanted[start : start + ctx.batch_size]
         yield Batch(list(with_contents(ctx, chunk)), calls + len(chunk))
         calls = 0
-    yield Batch([], calls, done=True)
+    unchanged = [r for r in listed if not _moved(ctx, r)]  # still there: not deleted
+    yield Batch([], calls, done=True, listed=unchanged)
 
 
 def _moved(ctx: ExtractContext, record: Record) -> bool:

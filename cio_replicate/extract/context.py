@@ -84,6 +84,9 @@ class Batch:
     resume: Resume | None = None
     done: bool = False
     """True on the last batch of the object."""
+    listed: list[Record] = field(default_factory=list)
+    """Records the read saw but does not write (unchanged since the floor): their keys
+    still count as present, so deletes (``engine/deletes.py``) do not mark them."""
 
 
 @dataclass(frozen=True)

@@ -126,15 +126,17 @@ def attribute_records(person: Mapping[str, Any]) -> list[Record]:
 
 
 def _new_people(ctx: ExtractContext, people: list[dict[str, Any]]) -> list[Record]:
+    """The people of a chunk of the shared pass: all of them when rows change in place
+    (``current``: fetched anyway, so upserted), else those not loaded yet."""
     records = [customer_record(p) for p in people]
-    if ctx.known is None or not records:
+    if ctx.known is None or not records or ctx.spec.current:
         return records
     loaded = ctx.known([(str(r["cio_id"]),) for r in records])
     return [r for r in records if (str(r["cio_id"]),) not in loaded]
 
 
 def customers(ctx: ExtractContext) -> Iterator[Batch]:
-    """New people only: from the shared pass when there is one, else a search of its own."""
+    """Every person of the shared pass when there is one, else a search of its own."""
     feed = ctx.feed
     if feed is None:
         yield from _customers_alone(ctx)
@@ -156,19 +158,29 @@ def customers(ctx: ExtractContext) -> Iterator[Batch]:
 
 
 def _customers_alone(ctx: ExtractContext) -> Iterator[Batch]:
-    """Search everyone, fetch attributes for ids not loaded yet."""
+    """Search everyone, fetch attributes for ids not loaded yet; people loaded already
+    get what the search itself says of them (``id``, ``email``: no extra call)."""
     chunk = _attribute_chunk(ctx)
     pending_pages = 0
     for ppage in people_pages(ctx, None):
         pending_pages += 1
         ids = [str(p["cio_id"]) for p in ppage.records]
         loaded = ctx.known([(i,) for i in ids]) if ctx.known is not None and ids else set()
+        if ctx.spec.current and loaded:
+            known = [_identifiers(p) for p in ppage.records if (str(p["cio_id"]),) in loaded]
+            yield Batch(known, pending_pages)
+            pending_pages = 0
         new = [i for i in dict.fromkeys(ids) if (i,) not in loaded]
         for part in _chunks(new, chunk):
             records = [customer_record(p) for p in fetch_attributes(ctx, part)]
             yield Batch(records, pending_pages + 1)
             pending_pages = 0
     yield Batch([], pending_pages, done=True)
+
+
+def _identifiers(person: Mapping[str, Any]) -> Record:
+    """A Customers record of the identifiers a search page lists (other columns untouched)."""
+    return {name: person[name] for name in ("cio_id", "id", "email") if name in person}
 
 
 def customers_attributes(ctx: ExtractContext) -> Iterator[Batch]:

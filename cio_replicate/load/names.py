@@ -27,6 +27,8 @@ from .dialects import Dialect
 HASH_LEN = 8
 SYNCED_AT = "_cio_synced_at"
 """The column every data table carries: when the row was last written (UTC)."""
+DELETED_AT = "_cio_deleted_at"
+"""The column of tables that record deletes softly: when the key left the source (UTC)."""
 
 
 def fold(name: str) -> str:

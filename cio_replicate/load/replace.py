@@ -37,10 +37,12 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from .deletes import carry_deleted
 from .dialects import BulkPath, table_of
 from .host import Refreshable
 from .mapper import Row
@@ -136,6 +138,7 @@ def replace_staged(
     run_id: str | None = None,
     guard: Guard | None = None,
     swap: SwapPolicy | None = None,
+    soft_deleted_at: datetime | None = None,
 ) -> ReplaceResult:
     """Stage each batch in a short transaction of its own; swap in a last one.
 
@@ -145,6 +148,9 @@ def replace_staged(
     as it was, plus a stage that the next full refresh drops first. Any other
     failure drops the stage. ``guard`` (e.g. the object lock's ``confirm``)
     runs last in each stage transaction and first in the swap's.
+    ``soft_deleted_at``: the live table's rows missing from the stage are kept,
+    marked deleted at that moment (:func:`~cio_replicate.load.deletes.carry_deleted`);
+    they count as deleted, not updated.
     """
     target = writer.target
     stage = stage_name(writer.name, run_id or str(uuid.uuid4()), target.dialect)
@@ -160,12 +166,22 @@ def replace_staged(
         if staged is None and exists:
             with target.begin() as conn:
                 writer.sync(conn, stage, None, check_existing=False)  # an empty table
+        marked = 0
+        if soft_deleted_at is not None and exists and problem is None:
+            with target.begin() as conn:
+                marked = carry_deleted(conn, writer, stage, recorded, soft_deleted_at)
+                if guard is not None:
+                    guard(conn)
         # The comparison reads (seconds on millions of rows) outside the write
         # transaction: on SQLite that holds the whole database's write lock, which
         # the run's other objects wait for. The object's lock keeps other writers
         # away from this table and its stage meanwhile.
         with target.connect() as conn:
             change = _measure(writer, conn, stage, recorded, exists, staged, problem)
+        if marked:
+            r = change.result
+            moved = ReplaceResult(r.rows, r.inserted, r.updated - marked, r.deleted + marked)
+            change = _Change(moved, change.swap)
         return _swap_in(writer, stage, recorded, exists, change, finish, guard, swap)
     except BaseException:
         _drop_quietly(writer, stage)

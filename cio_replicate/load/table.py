@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -12,11 +13,12 @@ from sqlalchemy import event
 
 from ..clock import from_unix
 from .ddl import Widening
+from .deletes import want_column
 from .dialects import BulkPath
 from .host import Host
 from .mapper import LoadError, Mapper, Row
 from .merge import merge_stored
-from .names import SYNCED_AT, fold
+from .names import DELETED_AT, SYNCED_AT, fold
 from .replace import ReplaceResult, SwapPolicy, replace_staged, replace_table
 from .schema import Column, Columns, read_map, write_map
 from .types import Logical, join
@@ -58,6 +60,7 @@ class TableWriter:
         recorded: Columns,
         *,
         open_key: bool = False,
+        soft_deletes: bool = False,
     ) -> None:
         self.target = target
         self.open_key = open_key
@@ -65,6 +68,10 @@ class TableWriter:
         self.key = tuple(key)
         self._db: Columns | None = dict(recorded)  # as recorded; None: reload
         self._wanted: Columns = dict(recorded)
+        self.soft_deletes = soft_deletes
+        """Rows carry ``_cio_deleted_at`` (NULL: live), see :mod:`cio_replicate.load.deletes`."""
+        if soft_deletes:
+            want_column(self._wanted)
         self._mapper = Mapper(name, target.dialect, self.key, timestamps, self._wanted)
         self._watched: weakref.WeakSet[sa.Connection] = weakref.WeakSet()
         self._verified = False
@@ -113,7 +120,11 @@ class TableWriter:
         and arrays stay Python values (written as JSON); every row gets
         ``_cio_synced_at``. New fields and wider types are noted for ``evolve``.
         """
-        return self._mapper.prepare(records, from_unix(self.target.clock()))
+        rows = self._mapper.prepare(records, from_unix(self.target.clock()))
+        if (DELETED_AT, False) in self._wanted:  # soft deletes, now or in an earlier run
+            for row in rows:
+                row[DELETED_AT] = None  # written: a key that comes back is live again
+        return rows
 
     # --- schema -------------------------------------------------------------------
 
@@ -307,6 +318,7 @@ class TableWriter:
         run_id: str | None = None,
         guard: Callable[[sa.Connection], None] | None = None,
         swap: SwapPolicy | None = None,
+        soft_deleted_at: datetime | None = None,
     ) -> ReplaceResult:
         """Full refresh in short transactions: each batch is staged and committed
         on its own, then one transaction swaps the stage in and runs ``finish``
@@ -314,7 +326,8 @@ class TableWriter:
 
         ``run_id`` names the stage (unique per run); ``guard`` runs last in each
         stage transaction and first in the swap's (e.g. the lock's ``confirm``);
-        ``swap`` bounds the wait for readers of the old table."""
+        ``swap`` bounds the wait for readers of the old table; ``soft_deleted_at``:
+        rows gone from the source stay, marked deleted then."""
         return replace_staged(
             self,
             batches,
@@ -324,4 +337,5 @@ class TableWriter:
             run_id=run_id,
             guard=guard,
             swap=swap,
+            soft_deleted_at=soft_deleted_at,
         )

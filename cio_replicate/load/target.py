@@ -208,11 +208,13 @@ class Target:
         timestamps: Iterable[str] = (),
         *,
         open_key: bool = False,
+        soft_deletes: bool = False,
     ) -> TableWriter:
         """The writer of one data table, with its recorded column map loaded.
 
         ``open_key``: the key is UNIQUE and nullable instead of the primary key, and
-        ``_cio_synced_at`` nullable (a table users insert rows into, see ``sync``)."""
+        ``_cio_synced_at`` nullable (a table users insert rows into, see ``sync``);
+        ``soft_deletes``: its rows carry ``_cio_deleted_at``."""
         key = tuple(key)
         if not key:
             raise ValueError(f"{name}: a data table needs at least one key field")
@@ -232,7 +234,15 @@ class Target:
                     "the target has no column map table (_cio_columns): "
                     "run `cio-replicate db upgrade` first"
                 ) from exc
-        return TableWriter(self, sql_name, key, tuple(timestamps), recorded, open_key=open_key)
+        return TableWriter(
+            self,
+            sql_name,
+            key,
+            tuple(timestamps),
+            recorded,
+            open_key=open_key,
+            soft_deletes=soft_deletes,
+        )
 
     def dispose(self) -> None:
         """Close pooled connections (only those of an engine this Target created)."""

@@ -148,6 +148,8 @@ class Sandbox:
             if api == "app":
                 raise HttpError(429, app_error_body(429, RATE_DETAIL), {"Retry-After": "1"})
             raise HttpError(429, None, {"Retry-After": "1"})
+        if error_status is None and self._dice.failing(path):
+            error_status = 503
         if error_status is not None:
             raise HttpError(error_status, _fault_body(error_status))
         # Route on the raw path so an encoded "/" inside an identifier stays inside it.

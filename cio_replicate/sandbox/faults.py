@@ -37,6 +37,8 @@ class Faults:
     slow_body_chunk: int = 1  # bytes per chunk
     slow_body_paths: tuple[str, ...] = ()  # only these request paths; empty = every path
     slow_body_times: int = 0  # only the first N slow bodies; 0 = every one
+    failing_paths: tuple[str, ...] = ()
+    """Request paths answered 503 every time (one endpoint down, the rest of the API up)."""
 
     def __post_init__(self) -> None:
         for name in ("error_rate", "truncate_rate"):
@@ -89,6 +91,10 @@ class FaultState:
                 return 0
             self._hits[kind, path] += 1
             return self._hits[kind, path]
+
+    def failing(self, path: str) -> bool:
+        """The path is down: every request to it is answered 503."""
+        return path in self.faults.failing_paths
 
     def endless(self, path: str) -> bool:
         """The path repeats its first page under ever-new cursors (its ``start`` is ignored)."""

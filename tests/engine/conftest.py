@@ -15,6 +15,7 @@ import pytest
 from cio_replicate.config import load_settings
 from cio_replicate.connect import open_client
 from cio_replicate.engine import Progress, RunOptions, RunReport, Services, replicate
+from cio_replicate.engine.deletes import Deletes
 from cio_replicate.http import CioClient
 from cio_replicate.load import Target
 from cio_replicate.sandbox import APP_API_KEY, SITE_ID, TRACK_API_KEY, Sandbox
@@ -38,6 +39,7 @@ class Harness:
     progress: io.StringIO | None = None
     workers: int = 4
     """Objects at once, as the CLI does with the default concurrency."""
+    deletes: Deletes = "soft"
 
     def run(
         self,
@@ -59,6 +61,7 @@ class Harness:
             batch_size=self.batch_size,
             lock_wait=lock_wait,
             workers=self.workers,
+            deletes=self.deletes,
         )
         return replicate(
             svc,

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cio_replicate.load import Target
+from cio_replicate.load.names import DELETED_AT
 from cio_replicate.sandbox import Workspace
 
 Record = dict[str, Any]
@@ -212,8 +213,9 @@ def _unix(value: Any) -> Any:
     return value
 
 
-def actual(url: str, table: str) -> dict[tuple[str, ...], Record]:
-    """The table's rows as API records (column map applied, times as unix seconds)."""
+def actual(url: str, table: str, *, deleted: bool = False) -> dict[tuple[str, ...], Record]:
+    """The table's live rows as API records (column map applied, times as unix seconds);
+    ``deleted``: the rows marked deleted instead (``_cio_deleted_at`` is no API field)."""
     spec = TABLES[table]
     target = Target(url)
     try:
@@ -238,6 +240,8 @@ def actual(url: str, table: str) -> dict[tuple[str, ...], Record]:
                 for api_name, raw in raws.items():
                     if raw is not None:
                         record[api_name] = raw
+                if (record.pop(DELETED_AT, None) is not None) != deleted:
+                    continue
                 rows[_key(record, spec.key)] = record
         return rows
     finally:

@@ -81,11 +81,13 @@ def test_full_refresh_rebuilds(harness: Harness) -> None:
     ws.delete_snippet(gone)
     message = ws.messages.get(3)
     ws.set_message_metric(message["id"], "converted")
-    h.run(["Snippets", "Messages"])  # incremental: deletions and old messages stay
-    assert check_tables(h.url, ws, ["snippets", "messages"]) != {}
+    # incremental: the deleted snippet is marked (a complete listing), old messages stay
+    incremental = h.run(["Snippets", "Messages"])
+    assert {r.name: r.deleted for r in incremental.results}["Snippets"] == 1
+    assert check_tables(h.url, ws, ["messages"]) != {}
     report = h.run(["Snippets", "Messages"], full_refresh=True)
     by_name = {r.name: r for r in report.results}
-    assert by_name["Snippets"].deleted == 1
+    assert by_name["Snippets"].deleted == 0  # marked already: the rebuild keeps it marked
     assert by_name["Messages"].updated == 1
     assert check_tables(h.url, ws, DEFAULT_TABLES) == {}
     assert h.run(["Snippets", "Messages"]).status == "success"  # incremental again after

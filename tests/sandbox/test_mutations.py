@@ -137,3 +137,32 @@ def test_export_download_counts(sb: Sandbox, app: httpx.Client) -> None:
     url = app.get(f"/v1/exports/{export['id']}/download").json()["url"]
     assert url.startswith("https://")
     assert app.get(f"/v1/exports/{export['id']}").json()["export"]["downloads"] == before + 1
+
+
+def test_mutation_rounds_delete_then_restore(sb: Sandbox, app: httpx.Client) -> None:
+    """The rounds `sandbox serve --mutate-every` makes: what the APIs then serve."""
+    from cio_replicate.sandbox.rounds import rounds
+
+    ws = sb.workspace
+    campaigns = {c["id"] for c in app.get("/v1/campaigns").json()["campaigns"]}
+    changes = rounds(ws)
+    first = next(changes)
+    listed = {c["id"] for c in app.get("/v1/campaigns").json()["campaigns"]}
+    assert listed == campaigns - {first.campaign_deleted}
+    gone = app.get(f"/v1/campaigns/{first.campaign_deleted}/actions")
+    assert gone.status_code == 404
+    snippets = {s["name"] for s in app.get("/v1/snippets").json()["snippets"]}
+    assert first.snippet_deleted not in snippets
+    people = walk(app, "POST", "/v1/customers", "identifiers", {"limit": 10}, ALL).records
+    assert first.person_deleted not in {p["cio_id"] for p in people}
+    changed = next(p for p in people if p["cio_id"] == first.email_changed)
+    assert changed["email"].startswith("changed.")
+    second = next(changes)
+    assert sorted(second.restored) == sorted(first.gone) and not second.gone
+    listed = {c["id"] for c in app.get("/v1/campaigns").json()["campaigns"]}
+    assert listed == campaigns
+    actions = app.get(f"/v1/campaigns/{first.campaign_deleted}/actions").json()["actions"]
+    assert actions
+    snippets = {s["name"] for s in app.get("/v1/snippets").json()["snippets"]}
+    assert first.snippet_deleted in snippets
+    assert next(changes).gone  # the third deletes again
