@@ -111,6 +111,8 @@ class ObjectSpec:
     object whose records this one's pass also fetches; when a run selects both,
     that object reads them from this one's pass instead of reading its own.
     ``cost``: the calls to announce before a run (per-person fan-outs).
+    ``on_request``: left out of the default selection (one call per child of a
+    parent, e.g. per campaign action): replicated when named, or with ``all``.
     """
 
     name: str
@@ -138,6 +140,7 @@ class ObjectSpec:
     newest_first: bool = False
     feeds: str | None = None
     cost: Cost | None = None
+    on_request: bool = False
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -149,8 +152,9 @@ class ObjectSpec:
 
     @property
     def default(self) -> bool:
-        """In the selection a run makes when no object is named (all but per-person ones)."""
-        return not self.per_person
+        """In the selection a run makes when no object is named (all but per-person
+        and on-request ones)."""
+        return not self.per_person and not self.on_request
 
     @property
     def dml(self) -> frozenset[Dml]:
