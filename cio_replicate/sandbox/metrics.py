@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .rand import mix
 
@@ -122,7 +123,7 @@ class MetricsStore:
             for m in metrics
         }
 
-    def links(self, kind: str, parent_id: int) -> list[dict[str, object]]:
+    def links(self, kind: str, parent_id: int) -> list[dict[str, Any]]:
         """The tracked links of a parent's messages (0 to 3)."""
         n = mix(self.seed, _KIND[kind], parent_id, 99) % 4
         base = _KIND[kind] * 100_000 + parent_id * 10

@@ -59,7 +59,7 @@ def _links(ws: Workspace, kind: str, rec: Mapping[str, Any], owner: str) -> list
     for link in ws.metrics.links(kind, rec["id"]):
         ids = {owner: rec["id"], "link_id": link["id"], "href": link["href"]}
         days = _v1_days(ws)
-        rows += _rows(ws, kind, rec, ids, days, LINK_METRICS, ("link", int(str(link["id"]))))
+        rows += _rows(ws, kind, rec, ids, days, LINK_METRICS, ("link", link["id"]))
     return rows
 
 
