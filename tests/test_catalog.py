@@ -166,7 +166,7 @@ def test_children_imply_their_parents_for_reading_only() -> None:
 
 def test_unknown_names_in_a_selection_are_usage_errors() -> None:
     with pytest.raises(
-        UsageError, match="unknown object 'Nope'.*TransactionalMessageLinkMetrics, or 'all'"
+        UsageError, match="unknown object 'Nope'.*TransactionalLinkMetrics, or 'all'"
     ):
         resolve_selection(["Campaigns", "Nope"])
 

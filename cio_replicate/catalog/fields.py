@@ -63,8 +63,8 @@ _V1_SERIES = (
 )
 _V2_SERIES = f"{_V1_SERIES} human_clicked prefetch_clicked human_opened prefetch_opened"
 _SERIES = " ".join(f"{m}:int" for m in _V2_SERIES.split())
-_METRICS = f"period_start:time {_SERIES}"
-_LINKS = "link_id:int href period_start:time clicked:int human_clicked:int machine_clicked:int"
+_METRICS = f"day period_start:time {_SERIES}"
+_LINKS = "link_id:int href day period_start:time clicked:int human_clicked:int machine_clicked:int"
 _SEGMENT = (
     "deduplicate_id name description state progress:int type tags:json "
     "created_at:time updated_at:time"
@@ -131,7 +131,7 @@ FIELDS: Mapping[str, Mapping[str, FieldKind]] = MappingProxyType(
             "CampaignLinkMetrics": f"campaign_id:int {_LINKS}",
             "BroadcastLinkMetrics": f"broadcast_id:int {_LINKS}",
             "NewsletterLinkMetrics": f"newsletter_id:int {_LINKS}",
-            "TransactionalMessageLinkMetrics": f"transactional_message_id:int {_LINKS}",
+            "TransactionalLinkMetrics": f"transactional_message_id:int {_LINKS}",
         }.items()
     }
 )

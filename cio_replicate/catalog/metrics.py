@@ -1,9 +1,9 @@
 """The metrics entries of the catalog: daily delivery counts per parent, and per link.
 
-One row per parent and day (``period_start``, the day's first second, as a timestamp),
-one integer column per metric the API returns (``sent``, ``delivered``, ``opened``,
-``human_opened`` ...; new metrics become new columns), keyed by (parent id, period
-start) and upserted: each run re-reads the recent days (extract/metrics.py), which keep
+One row per parent and day (``day``, the date ``YYYY-MM-DD`` in the answer's calendar;
+``period_start``, the day's first second, as a timestamp), one integer column per metric
+the API returns (``sent``, ``delivered``, ``opened``, ``human_opened`` ...; new metrics
+become new columns), keyed by (parent id, day) and upserted: each run re-reads the recent days (extract/metrics.py), which keep
 changing as messages are opened and clicked. Link metrics add ``link_id`` and ``href``.
 
 Where the API offers version 2 (campaigns and campaign actions: ``start``, ``end``,
@@ -21,7 +21,8 @@ from .parts import by_parent
 
 V2_DAILY = frozen(version="2", res="daily", tz="UTC")
 V1_DAILY = frozen(period="days")
-_KEYED = ("period_start",)
+_DAY = ("day",)
+_TIMES = ("period_start",)
 
 
 def _series(
@@ -51,10 +52,10 @@ def _series(
         parent_params=frozen(**params),
         inherit=frozen(**columns),
         params=V2_DAILY if v2 else V1_DAILY,
-        key=(owner, *link, *_KEYED),
+        key=(owner, *link, *_DAY),
         mode="incremental",
         cursor="period_start",
-        timestamps=_KEYED,
+        timestamps=_TIMES,
         extractor="metrics",
         pushdown=(by_parent(*pushdown),) if pushdown else (),
         on_request=on_request,
@@ -168,8 +169,8 @@ METRICS_OBJECTS: tuple[ObjectSpec, ...] = (
         on_request=True,
     ),
     _series(
-        "TransactionalMessageLinkMetrics",
-        "transactional_message_link_metrics",
+        "TransactionalLinkMetrics",
+        "transactional_link_metrics",
         "/v1/transactional/{transactional_id}/metrics/links",
         "TransactionalMessages",
         {"transactional_id": "id"},

@@ -76,7 +76,8 @@ CATALOG: tuple[ObjectSpec, ...] = (
         page_size=UNCONFIRMED_MAX,
         timestamps=MESSAGE_TS,
         pushdown=(by_parent("campaign_id", "campaign_id", "campaign"), MESSAGE_SINCE),
-        description="Messages (deliveries) of each campaign.",
+        on_request=True,  # a second copy of what `messages` holds (it has campaign_id)
+        description="Messages (deliveries) of each campaign (also in messages).",
     ),
     ObjectSpec(
         name="Broadcasts",

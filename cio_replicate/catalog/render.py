@@ -42,8 +42,8 @@ def catalog_rows(catalog: Sequence[ObjectSpec] = CATALOG) -> list[tuple[str, ...
 
 
 NOT_DEFAULT_NOTE = (
-    "* one API call per person, per campaign or broadcast action, or per parent for link\n"
-    "metrics: not in the default selection, name it (or `all`) to replicate it."
+    "* not in the default selection (one API call per person or per action, link metrics,\n"
+    "campaign deliveries already in `messages`): name it (or `all`) to replicate it."
 )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from ..catalog import ObjectSpec, get_object
@@ -142,27 +143,33 @@ def _problem(answer: Any, envelope: str) -> str | None:
 
 
 def rows_of(spec: ObjectSpec, body: Mapping[str, Any], now: int) -> list[Record]:
-    """One record per period (and link) of an answer: ``period_start`` and the counts."""
+    """One record per period (and link) of an answer: ``day`` (the date in the answer's
+    calendar), ``period_start`` (its first second) and the counts."""
     if spec.envelope == "series":
-        return _periods(body["series"], lambda i, n: day_start(int(body["start"])) + i * DAY)
+        first = day_start(int(body["start"]))
+        return _periods(body["series"], lambda i, n: first + i * DAY, 0)
     last = day_start(now, EST)
     if spec.envelope == "metric":
-        return _periods(body["metric"]["series"], lambda i, n: last - (n - 1 - i) * DAY)
+        return _periods(body["metric"]["series"], lambda i, n: last - (n - 1 - i) * DAY, EST)
     rows: list[Record] = []
     for item in body["links"]:
         link = item.get("link") or {}
         series = (item.get("metric") or {}).get("series") or {}
-        for row in _periods(series, lambda i, n: last - (n - 1 - i) * DAY):
+        for row in _periods(series, lambda i, n: last - (n - 1 - i) * DAY, EST):
             rows.append({"link_id": link.get("id"), "href": link.get("href"), **row})
     return rows
 
 
-def _periods(series: Mapping[str, Any], start_of: Callable[[int, int], int]) -> list[Record]:
+def _periods(
+    series: Mapping[str, Any], start_of: Callable[[int, int], int], offset: int
+) -> list[Record]:
     lists = {m: v for m, v in series.items() if isinstance(v, list)}
     n = max((len(v) for v in lists.values()), default=0)
     rows: list[Record] = []
     for i in range(n):
-        row: Record = {"period_start": start_of(i, n)}
+        start = start_of(i, n)
+        day = datetime.fromtimestamp(start + offset, UTC).date().isoformat()
+        row: Record = {"day": day, "period_start": start}
         for metric, values in lists.items():
             row[metric] = values[i] if i < len(values) else None
         rows.append(row)

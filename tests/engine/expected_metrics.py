@@ -1,8 +1,9 @@
 """What the metrics tables must hold after a run at the sandbox's current time, from the
 sandbox's own series (never from the catalog or the extractor).
 
-The documented table shape: one row per parent (and link) and day, ``period_start`` the
-day's first second (unix here), one column per metric of the answer, the parent's ids.
+The documented table shape: one row per parent (and link) and day, ``day`` its date in
+the answer's calendar, ``period_start`` the day's first second (unix here), one column per
+metric of the answer, the parent's ids.
 Days: version 2 (campaigns, campaign actions) UTC days from the parent's creation day
 to today; version 1 (everything else, links included) the last 45 days, 00:00 EST.
 """
@@ -10,6 +11,7 @@ to today; version 1 (everything else, links included) the last 45 days, 00:00 ES
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from cio_replicate.sandbox import Workspace
@@ -48,8 +50,14 @@ def _rows(
 ) -> list[Record]:
     skind, sid = series_of or (kind, rec["id"])
     series = ws.metrics.series(skind, sid, tuple(metrics), days, DAY, _created(rec), ws.now())
+    offset = 0 if not days or days[0] % DAY == 0 else EST  # UTC days, or EST ones
     return [
-        {**ids, "period_start": day, **{m: values[i] for m, values in series.items()}}
+        {
+            **ids,
+            "day": datetime.fromtimestamp(day + offset, UTC).date().isoformat(),
+            "period_start": day,
+            **{m: values[i] for m, values in series.items()},
+        }
         for i, day in enumerate(days)
     ]
 
@@ -89,7 +97,7 @@ def _link_table(kind: str, table: str, owner: str) -> Callable[[Workspace], list
 
 METRICS_TABLES: Mapping[str, tuple[tuple[str, ...], Callable[[Workspace], Iterable[Record]]]] = {
     "campaign_metrics": (
-        ("campaign_id", "period_start"),
+        ("campaign_id", "day"),
         lambda ws: [
             r
             for c in ws.records("campaigns")
@@ -97,7 +105,7 @@ METRICS_TABLES: Mapping[str, tuple[tuple[str, ...], Callable[[Workspace], Iterab
         ],
     ),
     "campaign_action_metrics": (
-        ("action_id", "period_start"),
+        ("action_id", "day"),
         lambda ws: [
             r
             for a in _campaign_actions(ws)
@@ -112,11 +120,11 @@ METRICS_TABLES: Mapping[str, tuple[tuple[str, ...], Callable[[Workspace], Iterab
         ],
     ),
     "broadcast_metrics": (
-        ("broadcast_id", "period_start"),
+        ("broadcast_id", "day"),
         _v1("broadcast", "broadcasts", "broadcast_id"),
     ),
     "broadcast_action_metrics": (
-        ("action_id", "period_start"),
+        ("action_id", "day"),
         lambda ws: [
             r
             for a in _broadcast_actions(ws)
@@ -131,37 +139,39 @@ METRICS_TABLES: Mapping[str, tuple[tuple[str, ...], Callable[[Workspace], Iterab
         ],
     ),
     "newsletter_metrics": (
-        ("newsletter_id", "period_start"),
+        ("newsletter_id", "day"),
         _v1("newsletter", "newsletters", "newsletter_id"),
     ),
     "transactional_message_metrics": (
-        ("transactional_message_id", "period_start"),
+        ("transactional_message_id", "day"),
         _v1("transactional", "transactional", "transactional_message_id"),
     ),
     "campaign_link_metrics": (
-        ("campaign_id", "link_id", "period_start"),
+        ("campaign_id", "link_id", "day"),
         _link_table("campaign", "campaigns", "campaign_id"),
     ),
     "broadcast_link_metrics": (
-        ("broadcast_id", "link_id", "period_start"),
+        ("broadcast_id", "link_id", "day"),
         _link_table("broadcast", "broadcasts", "broadcast_id"),
     ),
     "newsletter_link_metrics": (
-        ("newsletter_id", "link_id", "period_start"),
+        ("newsletter_id", "link_id", "day"),
         _link_table("newsletter", "newsletters", "newsletter_id"),
     ),
-    "transactional_message_link_metrics": (
-        ("transactional_message_id", "link_id", "period_start"),
+    "transactional_link_metrics": (
+        ("transactional_message_id", "link_id", "day"),
         _link_table("transactional", "transactional", "transactional_message_id"),
     ),
 }
 
 ON_REQUEST = (
+    "campaign_messages",
     "campaign_action_metrics",
     "broadcast_action_metrics",
     "campaign_link_metrics",
     "broadcast_link_metrics",
     "newsletter_link_metrics",
-    "transactional_message_link_metrics",
+    "transactional_link_metrics",
 )
-"""Not in the default selection: one call per action, or link series (README)."""
+"""Not in the default selection: campaign deliveries (also in `messages`), one call per
+action, link series (README)."""
