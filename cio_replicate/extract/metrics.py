@@ -80,12 +80,12 @@ def _read(ctx: ExtractContext, parent: Mapping[str, Any]) -> tuple[list[Record],
     spec = ctx.spec
     path = child_path(spec, parent)
     params: dict[str, Any] = dict(spec.params)
-    now = ctx.until
+    now = _source_now(ctx)
     if spec.envelope == "series":
-        start = _first_day(ctx, parent)
+        start = _first_day(ctx, parent, now)
         params.update(start=start, end=max(start, now))
     else:
-        params["steps"] = _steps(ctx)
+        params["steps"] = _steps(ctx, now)
     envelope = spec.envelope or ""
     try:
         body = ctx.client.app(
@@ -94,33 +94,33 @@ def _read(ctx: ExtractContext, parent: Mapping[str, Any]) -> tuple[list[Record],
     except NotFoundError:
         ctx.warn(f"{spec.name}: {path} answered 404 (parent gone); skipped")
         return [], 0
-    now = _source_now(ctx)
-    rows = [shape(spec, r, parent) for r in rows_of(spec, body, now)]
+    rows = [shape(spec, r, parent) for r in rows_of(spec, body, _source_now(ctx))]
     return [r for r in rows if ctx.filters.keep(spec.name, r)], 1
 
 
-def _first_day(ctx: ExtractContext, parent: Mapping[str, Any]) -> int:
+def _first_day(ctx: ExtractContext, parent: Mapping[str, Any], now: int) -> int:
     """Version 2's ``start``: the parent's creation day on a first run, else the
     earlier of the read floor and :data:`RECENT_DAYS` ago (UTC days)."""
     if ctx.floor is None:
         created = parent.get("created") or parent.get("created_at")
-        first = int(created) if isinstance(created, int) else ctx.until - V1_MAX_DAYS * DAY
+        first = int(created) if isinstance(created, int) else now - V1_MAX_DAYS * DAY
     else:
-        first = min(ctx.floor, ctx.until - RECENT_DAYS * DAY)
-    return day_start(min(first, ctx.until))
+        first = min(ctx.floor, now - RECENT_DAYS * DAY)
+    return day_start(min(first, now))
 
 
-def _steps(ctx: ExtractContext) -> int:
+def _steps(ctx: ExtractContext, now: int) -> int:
     """Version 1's ``steps``: days up to today, from the floor (or all 45 on a first run)."""
     if ctx.floor is None:
         return V1_MAX_DAYS
-    first = min(ctx.floor, ctx.until - RECENT_DAYS * DAY)
-    days = (day_start(ctx.until, EST) - day_start(first, EST)) // DAY + 1
+    first = min(ctx.floor, now - RECENT_DAYS * DAY)
+    days = (day_start(now, EST) - day_start(first, EST)) // DAY + 1
     return max(2, min(V1_MAX_DAYS, days))
 
 
 def _source_now(ctx: ExtractContext) -> int:
-    """The source's time (version 1 counts back from its current day), else the run's start."""
+    """The source's time now (from its ``Date`` headers; the API counts days on its own
+    clock, and ``end`` past it only adds empty days), else the run's start."""
     probe = getattr(ctx.client, "source_time", None)
     value = probe() if callable(probe) else None
     return int(value) if isinstance(value, int | float) else ctx.until
