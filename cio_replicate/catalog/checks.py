@@ -31,7 +31,14 @@ ATTRIBUTE_BATCH_MAX = 100
 
 # Irregular extractions the engine implements as named functions.
 EXTRACTORS = frozenset(
-    {"collections", "customers", "customers_attributes", "objects", "segment_memberships"}
+    {
+        "collections",
+        "customers",
+        "customers_attributes",
+        "metrics",
+        "objects",
+        "segment_memberships",
+    }
 )
 
 _TABLE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -71,9 +78,16 @@ def _lineage(spec: ObjectSpec, earlier: Mapping[str, ObjectSpec]) -> list[str]:
         problems.append(f"{spec.name}: path placeholders {sorted(missing)} not in parent_params")
     if (extra := set(spec.parent_params) - holes) and spec.extractor is None:
         problems.append(f"{spec.name}: parent_params {sorted(extra)} fill no path placeholder")
+    # A parent's key, or a field its records document (an action's campaign_id); a
+    # parent built from a filter (a `parent` pushdown) holds only its key.
+    known = set(parent.key) | set(fields_of(parent.name))
+    if any(rule.kind == "parent" for rule in spec.pushdown):
+        known = set(parent.key)
     for label, fields in (("parent_params", spec.parent_params), ("inherit", spec.inherit)):
-        if bad := set(fields.values()) - set(parent.key):
-            problems.append(f"{spec.name}: {label} uses {sorted(bad)}, not a key of {parent.name}")
+        if bad := set(fields.values()) - known:
+            problems.append(
+                f"{spec.name}: {label} uses {sorted(bad)}, not a key or field of {parent.name}"
+            )
     return problems
 
 

@@ -57,6 +57,14 @@ _ACTION = (
     f"{_CONTENT} parent_action_id:int sending_state image_url body_json sender_identity_id:int "
     "send_to_unsubscribed:bool tracked:bool url method"
 )
+_V1_SERIES = (
+    "attempted bounced clicked converted created deferred delivered drafted failed opened "
+    "sent spammed suppressed undeliverable topic_unsubscribed unsubscribed"
+)
+_V2_SERIES = f"{_V1_SERIES} human_clicked prefetch_clicked human_opened prefetch_opened"
+_SERIES = " ".join(f"{m}:int" for m in _V2_SERIES.split())
+_METRICS = f"day period_start:time {_SERIES}"
+_LINKS = "link_id:int href day period_start:time clicked:int human_clicked:int machine_clicked:int"
 _SEGMENT = (
     "deduplicate_id name description state progress:int type tags:json "
     "created_at:time updated_at:time"
@@ -112,6 +120,18 @@ FIELDS: Mapping[str, Mapping[str, FieldKind]] = MappingProxyType(
             "ObjectTypes": "id name singular_name slug singular_slug icon enabled:bool",
             "Objects": "object_type_id object_id cio_object_id",
             "SegmentMemberships": "segment_id:int cio_id id email",
+            "CampaignMessages": _MESSAGE,
+            "DeletedPeopleActivities": _ACTIVITY,
+            "CampaignMetrics": f"campaign_id:int {_METRICS}",
+            "CampaignActionMetrics": f"action_id:int campaign_id:int {_METRICS}",
+            "BroadcastMetrics": f"broadcast_id:int {_METRICS}",
+            "BroadcastActionMetrics": f"action_id:int broadcast_id:int {_METRICS}",
+            "NewsletterMetrics": f"newsletter_id:int {_METRICS}",
+            "TransactionalMessageMetrics": f"transactional_message_id:int {_METRICS}",
+            "CampaignLinkMetrics": f"campaign_id:int {_LINKS}",
+            "BroadcastLinkMetrics": f"broadcast_id:int {_LINKS}",
+            "NewsletterLinkMetrics": f"newsletter_id:int {_LINKS}",
+            "TransactionalLinkMetrics": f"transactional_message_id:int {_LINKS}",
         }.items()
     }
 )

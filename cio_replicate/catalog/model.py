@@ -155,6 +155,8 @@ class ObjectSpec:
     ``current``: an append object (its cursor, the create date, decides what
     is new) whose rows still change in place: the records its run reads
     anyway are upserted by key (people: every person of the shared pass).
+    ``on_request``: left out of the default selection (one call per child of a
+    parent, e.g. per campaign action): replicated when named, or with ``all``.
     """
 
     name: str
@@ -185,6 +187,7 @@ class ObjectSpec:
     metrics: str | None = None
     synced: bool = False
     current: bool = False
+    on_request: bool = False
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -196,8 +199,9 @@ class ObjectSpec:
 
     @property
     def default(self) -> bool:
-        """In the selection a run makes when no object is named (all but per-person ones)."""
-        return not self.per_person
+        """In the selection a run makes when no object is named (all but per-person
+        and on-request ones)."""
+        return not self.per_person and not self.on_request
 
     @property
     def dml(self) -> frozenset[Dml]:

@@ -4,12 +4,13 @@ Facts (paths, envelopes, page-size maxima, timestamp fields, which records
 carry their parent's key) come from the API reference (``customerio-api.md``
 sections 3, 4 and 7); each entry's ``write`` (writes.py) holds the DML the Skyvia
 connector documents for it and how rows are written.
-Order matters: a parent comes before its children.
+Order matters: a parent comes before its children (the metrics, metrics.py, come last).
 """
 
 from __future__ import annotations
 
 from . import writes
+from .metrics import METRICS_OBJECTS
 from .model import ObjectSpec, Pushdown, frozen
 from .parts import (
     ALL_PEOPLE_FILTER,
@@ -62,6 +63,23 @@ CATALOG: tuple[ObjectSpec, ...] = (
         write=writes.CAMPAIGN_ACTIONS,
         pushdown=(by_parent("campaign_id", "campaign_id", "campaign"),),
         description="The actions (messages, webhooks ...) of each campaign.",
+    ),
+    ObjectSpec(
+        name="CampaignMessages",
+        table="campaign_messages",
+        path="/v1/campaigns/{campaign_id}/messages",
+        envelope="messages",
+        parent="Campaigns",
+        parent_params=frozen(campaign_id="id"),
+        mode="append",
+        cursor="created",
+        paginated=True,
+        page_size=UNCONFIRMED_MAX,
+        timestamps=MESSAGE_TS,
+        pushdown=(by_parent("campaign_id", "campaign_id", "campaign"), MESSAGE_SINCE),
+        metrics=METRICS,
+        on_request=True,  # a second copy of what `messages` holds (it has campaign_id)
+        description="Messages (deliveries) of each campaign (also in messages).",
     ),
     ObjectSpec(
         name="Broadcasts",
@@ -271,6 +289,24 @@ CATALOG: tuple[ObjectSpec, ...] = (
         description="Workspace activity log; the API guarantees the last 30 days only.",
     ),
     ObjectSpec(
+        name="DeletedPeopleActivities",
+        table="deleted_people_activities",
+        path="/v1/activities",
+        envelope="activities",
+        params=frozen(deleted="true"),  # activities of deleted people only
+        mode="append",
+        cursor="timestamp",
+        paginated=True,
+        page_size=100,
+        timestamps=("timestamp",),
+        pushdown=(
+            Pushdown("type", "query", "type", "activity type"),
+            Pushdown("name", "query", "name", "event or attribute name"),
+        ),
+        newest_first=True,
+        description="The activity log of deleted people (`deleted=true`), apart from activities.",
+    ),
+    ObjectSpec(
         name="SenderIdentities",
         table="sender_identities",
         path="/v1/sender_identities",
@@ -326,4 +362,5 @@ CATALOG: tuple[ObjectSpec, ...] = (
         pushdown=(by_parent("segment_id", "segment_id", "segment"),),
         description="Who is in each segment (up to 30,000 people per call).",
     ),
+    *METRICS_OBJECTS,
 )

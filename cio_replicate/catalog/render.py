@@ -25,7 +25,8 @@ def dml_label(spec: ObjectSpec) -> str:
 def catalog_rows(catalog: Sequence[ObjectSpec] = CATALOG) -> list[tuple[str, ...]]:
     """One row per object, in the order of :data:`HEADERS`.
 
-    Objects outside the default selection (one call per person) are marked ``*``.
+    Objects outside the default selection (one call per person, or on request) are
+    marked ``*``.
     """
     return [
         (
@@ -42,7 +43,8 @@ def catalog_rows(catalog: Sequence[ObjectSpec] = CATALOG) -> list[tuple[str, ...
 
 
 NOT_DEFAULT_NOTE = (
-    "* one API call per person: not in the default selection, name it (or `all`) to replicate it."
+    "* not in the default selection (one API call per person or per action, link metrics,\n"
+    "campaign deliveries already in `messages`): name it (or `all`) to replicate it."
 )
 
 

@@ -48,11 +48,13 @@ def deletes_setting(value: str) -> Deletes:
 def tracks(spec: ObjectSpec) -> bool:
     """Does the object's run read the complete current list (so a missing key is gone)?
 
-    Not: time-windowed reads (``since`` pushdowns), newest-first listings cut at
-    the floor, and insert-only objects (deliveries, activities: their reads are
+    Not: time-windowed reads (``since`` pushdowns, the metrics series' recent days),
+    newest-first listings cut at the floor, and insert-only objects (deliveries, activities: their reads are
     windows), except people, whose search lists everyone every run.
     """
     if spec.since_param is not None or spec.newest_first:
+        return False
+    if spec.extractor == "metrics":  # daily series: each run re-reads only recent days
         return False
     return spec.mode != "append" or spec.current
 

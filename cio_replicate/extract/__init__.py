@@ -8,7 +8,7 @@ Modules depend one way (each imports only those before it)::
     listing                   an object without parent; request pieces, pages
     fanout                    children of every parent (a parent's ``parents`` hook)
     cost                      a fan-out's estimate (the catalog's ``cost``)
-    people, objects, memberships, collections   the irregular extractors; each registers its hooks
+    people, objects, memberships, collections, metrics   the irregular extractors; each registers its hooks
                               under the catalog's ``extractor`` name
 
 Everything here speaks to the API through the client (never HTTP directly)
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from . import collections, memberships, objects, people
+from . import collections, memberships, metrics, objects, people
 from .cache import ListingCache
 from .context import (
     EARLIEST,
@@ -61,6 +61,7 @@ __all__ = [
     "extract",
     "key_of",
     "memberships",
+    "metrics",
     "objects",
     "parse_filter",
     "parse_filters",

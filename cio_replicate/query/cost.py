@@ -15,11 +15,11 @@ Per object, from the catalog and the pushed filters:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..catalog import ATTRIBUTE_BATCH, get_object
 from ..catalog.model import PEOPLE
-from ..extract import ExtractContext, estimate
+from ..extract import ExtractContext, estimate, extract
 from ..extract.fanout import listed_parents, synthetic_parents
 from ..extract.people import people_pages
 
@@ -61,6 +61,13 @@ def calls_of(ctx: ExtractContext) -> Calls:
             return Calls(found.calls, found.detail)
     if parent.name == PEOPLE:
         return calls_of_people_children(ctx)
+    if parent.parent is not None:  # a child of a child (an action's metrics): read the parents
+        reading = calls_of(replace(ctx, spec=parent, floor=None, resume=None, known=None))
+        count = sum(len(b.records) for b in extract(replace(ctx, spec=parent, floor=None)))
+        return Calls(
+            count + reading.calls,
+            f"{count:,} {parent.name} x 1 call{more} + reading them ({reading.detail})",
+        )
     listings = count = 0
     for ppage in listed_parents(ctx, parent, None):
         listings += 1

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from . import routes_app, routes_people  # noqa: F401  (register the read routes)
+from . import routes_app, routes_metrics, routes_people  # noqa: F401  (register the read routes)
 from .constants import (
     APP_API_KEY,
     APP_HOSTS,

@@ -131,8 +131,8 @@ def activity_page(
     candidates = store.candidates(store.total if after is None else after, person, ws.now())
 
     def keep(k: int) -> bool:
-        gone = store.person_index(k) in ws.people.deleted
-        if gone and not deleted:
+        # `deleted=true`: the activities of deleted people (and only theirs)
+        if (store.person_index(k) in ws.people.deleted) != deleted:
             return False
         if atype is None and name is None:
             return True

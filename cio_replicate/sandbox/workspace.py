@@ -26,6 +26,7 @@ from typing import Any
 from .constants import ENVIRONMENT_ID, Region
 from .content import Source, build_content, dedup
 from .deliveries import ActivityStore, MessageStore
+from .metrics import MetricsStore
 from .misc import CollectionData, build_misc, collection_meta
 from .objects import ObjectsMixin
 from .people import Ident, PeopleStore, Person, customer_object
@@ -69,6 +70,7 @@ class Workspace(ObjectsMixin):
         self.people = PeopleStore(seed, self.scale.people)
         self.messages = MessageStore(seed, self.scale.messages, self.people, self.content.sources)
         self.activities = ActivityStore(seed, self.scale.activities, self.people, self.messages)
+        self.metrics = MetricsStore(seed)
         self.seg_added: dict[int, set[int]] = {}
         self.seg_removed: dict[int, set[int]] = {}
         self.object_order = {t: list(objs) for t, objs in self.misc.objects.items()}

@@ -26,6 +26,8 @@ from cio_replicate.load import Target
 from cio_replicate.load.names import DELETED_AT
 from cio_replicate.sandbox import Workspace
 
+from .expected_metrics import METRICS_TABLES, ON_REQUEST
+
 Record = dict[str, Any]
 
 
@@ -110,6 +112,24 @@ def _members(ws: Workspace) -> list[Record]:
     ]
 
 
+def _parent_messages(ws: Workspace, kind: str, table: str) -> list[Record]:
+    store = ws.messages
+    return [
+        store.get(j)
+        for parent in ws.records(table)
+        for j in store.candidates(0, store.total, sources=ws.sources_of(kind, parent["id"]))
+    ]
+
+
+def _activities(ws: Workspace, *, of_deleted: bool) -> list[Record]:
+    store = ws.activities
+    return [
+        store.get(k)
+        for k in store.candidates(store.total)
+        if (store.person_index(k) in ws.people.deleted) == of_deleted
+    ]
+
+
 def _people(ws: Workspace) -> list[Any]:
     return list(ws.iter_people())
 
@@ -134,6 +154,7 @@ TABLES: Mapping[str, Table] = {
         ("id",),
         lambda ws: [a for c in ws.records("campaigns") for a in ws.campaign_actions(c["id"])],
     ),
+    "campaign_messages": Table(("id",), lambda ws: _parent_messages(ws, "campaign", "campaigns")),
     "broadcasts": Table(("id",), lambda ws: ws.records("broadcasts")),
     "broadcast_actions": Table(
         ("id",),
@@ -174,23 +195,19 @@ TABLES: Mapping[str, Table] = {
             )
         ],
     ),
-    "activities": Table(
-        ("id",),
-        lambda ws: [
-            ws.activities.get(k)
-            for k in ws.activities.candidates(ws.activities.total)
-            if ws.activities.person_index(k) not in ws.people.deleted
-        ],
-    ),
+    "activities": Table(("id",), lambda ws: _activities(ws, of_deleted=False)),
+    "deleted_people_activities": Table(("id",), lambda ws: _activities(ws, of_deleted=True)),
     "sender_identities": Table(("id",), lambda ws: ws.records("senders")),
     "object_types": Table(("id",), lambda ws: ws.records("object_types")),
     "objects": Table(("object_type_id", "object_id"), _objects),
     "segment_memberships": Table(("segment_id", "cio_id"), _members),
+    **{table: Table(key, rows) for table, (key, rows) in METRICS_TABLES.items()},
 }
 
 PER_PERSON = ("customer_segments", "customer_messages", "customer_activities")
-DEFAULT_TABLES = [t for t in TABLES if t not in PER_PERSON]
-"""What a run with no object names writes: everything but the per-person children."""
+DEFAULT_TABLES = [t for t in TABLES if t not in PER_PERSON and t not in ON_REQUEST]
+"""What a run with no object names writes: everything but the per-person children and
+the objects replicated on request (action and link metrics)."""
 
 
 def _key(record: Mapping[str, Any], fields: Iterable[str]) -> tuple[str, ...]:

@@ -146,7 +146,8 @@ def test_second_run_without_changes_writes_nothing(harness: Harness) -> None:
     finally:
         engine.dispose()
     for spec in CATALOG:
-        assert totals[spec.name] == len(after[spec.table]), spec.name
+        # (no deleted people in the sandbox: DeletedPeopleActivities has no rows, no table)
+        assert totals[spec.name] == len(after.get(spec.table, [])), spec.name
 
 
 def test_watermark_never_passes_the_run_start(harness: Harness) -> None:

@@ -14,7 +14,8 @@ from cio_replicate.cli import main
 
 def _examples() -> list[str]:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme[readme.index("## Query") : readme.index("## Write path")]
+    start = readme.index("## Query")
+    section = readme[start : readme.index("\n## ", start + 1)]
     (block,) = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
     return ["cio-replicate" + part for part in block.split("cio-replicate") if part.strip()]
 

@@ -156,3 +156,34 @@ def test_schema_check_can_fail() -> None:
         check("campaignObject", {"id": "7", "type": "segment"})
     with pytest.raises(AssertionError):
         check("messageObject", {"id": 5, "metrics": {"sent": "yesterday"}})
+
+
+def _documented(name: str) -> set[str]:
+    assert DOC is not None
+    return set(DOC["components"]["schemas"][name]["properties"])
+
+
+def test_metrics_series_and_links(demo: httpx.Client) -> None:
+    """Every metric the sandbox answers is a documented one of its version (v2 adds the
+    human_/prefetch_ counts), and link items are linkMetrics."""
+    campaign = demo.get("/v1/campaigns").json()["campaigns"][0]["id"]
+    newsletter = demo.get("/v1/newsletters").json()["newsletters"][0]["id"]
+    window = {"version": 2, "start": 1_767_225_600 - 86_400 * 3, "end": 1_767_225_600}
+    v2 = demo.get(f"/v1/campaigns/{campaign}/metrics", params=window)
+    check("periodMessageMetrics", v2.json()["series"])
+    assert set(v2.json()["series"]) == _documented("periodMessageMetrics")
+    v1 = demo.get(f"/v1/newsletters/{newsletter}/metrics", params={"steps": 5})
+    v1 = v1.json()["metric"]["series"]
+    check("periodMessageMetricsDeprecated", v1)
+    assert set(v1) == _documented("periodMessageMetricsDeprecated")
+    listings = {"campaigns": "campaigns", "newsletters": "newsletters", "transactional": "messages"}
+    items = [
+        item
+        for table, envelope in listings.items()
+        for rec in demo.get(f"/v1/{table}").json()[envelope]
+        for item in demo.get(f"/v1/{table}/{rec['id']}/metrics/links").json()["links"]
+    ]
+    assert items
+    for item in items:
+        check("linkMetrics", item)
+        assert set(item["metric"]["series"]) == {"clicked", "human_clicked", "machine_clicked"}
