@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from cio_replicate.catalog import CATALOG
+from cio_replicate.engine.deletes import tracks
 from cio_replicate.sandbox import Sandbox
 from cio_replicate.sandbox.rounds import deletes_round
 from cio_replicate.sandbox.server import serve
@@ -22,7 +23,7 @@ from cio_replicate.sandbox.server import serve
 from .conftest import replicate_subprocess
 from .expected import actual, check_tables, expected
 
-TRACKED = sorted({s.table for s in CATALOG if s.mode != "append" and s.default} | {"customers"})
+TRACKED = sorted({s.table for s in CATALOG if tracks(s) and s.default})  # deletes follow them
 POINTS = ["commit:3", "write:9", "batch:20"]
 
 
