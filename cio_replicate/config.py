@@ -14,9 +14,21 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Literal
 
-from sqlalchemy.engine import make_url
-
 from .clock import DAY, days_or_duration
+from .configvalues import (
+    TARGET_EXAMPLES as TARGET_EXAMPLES,
+)
+from .configvalues import masked_url as masked_url
+from .configvalues import normalize_target_url as normalize_target_url
+from .configvalues import (
+    parse_base_url,
+    parse_bool,
+    parse_choice,
+    parse_number,
+    parse_rate,
+    parse_secret,
+    parse_target_url,
+)
 from .envnames import check_environment
 from .envnames import env_name as env_name
 from .errors import ConfigError
@@ -108,157 +120,33 @@ class Settings:
     __str__ = __repr__
 
 
-# --- value parsers: raw value -> typed value, or ValueError with the reason ---
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"must be a string, got {type(value).__name__}")
-    return value.strip()
-
-
-def _choice(*allowed: str) -> Callable[[object], str]:
-    def parse(value: object) -> str:
-        text = _text(value).lower()
-        if text not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}, got {text!r}")
-        return text
-
-    return parse
-
-
-def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[[object], Any]:
-    noun = "an integer" if kind is int else "a number"
-
-    def parse(value: object) -> int | float:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise ValueError(f"must be {noun}, got {value!r}")
-        try:
-            number = kind(value.strip() if isinstance(value, str) else value)
-        except ValueError:
-            raise ValueError(f"must be {noun}, got {value!r}") from None
-        if kind is int and isinstance(value, float) and value != number:
-            raise ValueError(f"must be {noun}, got {value!r}")
-        if not low <= number <= high:
-            raise ValueError(f"must be between {low:g} and {high:g}, got {value!r}")
-        return number
-
-    return parse
-
-
-def _rate(value: object) -> float:
-    rate = float(_number(float, 0.0, 1e6)(value))
-    if rate <= 0:
-        raise ValueError(f"must be greater than 0, got {value!r}")
-    return rate
-
-
-def _bool(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"must be true or false, got {value!r}")
-
-
-def _base_url(value: object) -> str:
-    url = _text(value).rstrip("/")
-    if not re.match(r"^https?://[^/\s]+(/\S*)?$", url):
-        raise ValueError(f"must be an http(s) URL like https://api.customer.io, got {url!r}")
-    return url
-
-
-def _secret_text(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    return value.strip()
-
-
-TARGET_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
-TARGET_EXAMPLES = (
-    "sqlite:///file.db, postgresql+psycopg://user@host/db or mysql+pymysql://user@host/db"
-)
-# The password part of a URL as written (SQLAlchemy's own pattern): it may be
-# percent-encoded, so it is masked as written as well as decoded.
-_URL_PASSWORD = re.compile(r"^[\w+]+://[^:/]*:([^@]*)@")
-
-
-def masked_url(url: str) -> str:
-    """A database URL for messages: its password masked."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return redact(url)
-
-
-# A URL without a driver, as PaaS providers hand them out -> the installed driver.
-_DRIVERLESS = re.compile(r"^(?:postgres|postgresql|mysql|mariadb)(?=://)", re.IGNORECASE)
-_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg"}
-
-
-def normalize_target_url(url: str) -> str:
-    """``postgres://`` and ``postgresql://`` mean psycopg 3, ``mysql://`` and
-    ``mariadb://`` PyMySQL; the rest of the URL stays as written."""
-    return _DRIVERLESS.sub(lambda m: _DRIVERS.get(m.group(0).lower(), "mysql+pymysql"), url)
-
-
-def _target_url(value: object) -> str:
-    url = normalize_target_url(_text(value))
-    written = _URL_PASSWORD.match(url)
-    register_secret(written.group(1) if written else None)
-    try:
-        parsed = make_url(url)
-    except Exception:
-        raise ValueError(f"is not a database URL: use {TARGET_EXAMPLES}") from None
-    register_secret(parsed.password if isinstance(parsed.password, str) else None)
-    backend = parsed.get_backend_name()
-    try:
-        known = backend in TARGET_BACKENDS and parsed.get_dialect() is not None
-    except Exception:  # NoSuchModuleError: no such driver for this database
-        known = False
-    if not known:
-        raise ValueError(
-            f"{parsed.drivername}:// is not a supported database: use {TARGET_EXAMPLES}"
-        )
-    charset = parsed.query.get("charset")
-    if backend in ("mysql", "mariadb") and charset not in (None, "utf8mb4"):
-        raise ValueError(
-            f"charset={charset} cannot hold every value (emoji need 4 bytes): "
-            "use charset=utf8mb4 or leave charset out"
-        )
-    return url
-
-
 PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
     {
-        "source": _choice("customerio", "sandbox"),
-        "region": _choice("us", "eu"),
-        "app_api_key": _secret_text,
-        "track_api_key": _secret_text,
-        "site_id": _secret_text,
-        "app_api_url": _base_url,
-        "track_api_url": _base_url,
-        "target_url": _target_url,
-        "rate_limit": _rate,
-        "track_rate_limit": _rate,
-        "transactional_rate_limit": _rate,
-        "allow_unsafe_rate_limit": _bool,
-        "allow_insecure_http": _bool,
-        "concurrency": _number(int, 1, 64),
-        "timeout": _number(float, 0.1, 3600),
-        "max_retry_wait": _number(float, 0, 86400),
-        "sandbox_scale": _choice(*SANDBOX_SCALES),
-        "sandbox_seed": _number(int, 0, 2**31 - 1),
-        "lookback_seconds": _number(int, 0, 30 * 86400),
+        "source": parse_choice("customerio", "sandbox"),
+        "region": parse_choice("us", "eu"),
+        "app_api_key": parse_secret,
+        "track_api_key": parse_secret,
+        "site_id": parse_secret,
+        "app_api_url": parse_base_url,
+        "track_api_url": parse_base_url,
+        "target_url": parse_target_url,
+        "rate_limit": parse_rate,
+        "track_rate_limit": parse_rate,
+        "transactional_rate_limit": parse_rate,
+        "allow_unsafe_rate_limit": parse_bool,
+        "allow_insecure_http": parse_bool,
+        "concurrency": parse_number(int, 1, 64),
+        "timeout": parse_number(float, 0.1, 3600),
+        "max_retry_wait": parse_number(float, 0, 86400),
+        "sandbox_scale": parse_choice(*SANDBOX_SCALES),
+        "sandbox_seed": parse_number(int, 0, 2**31 - 1),
+        "lookback_seconds": parse_number(int, 0, 30 * 86400),
         "metrics_lookback": days_or_duration(180),  # the API keeps deliveries 6 months by default
-        "batch_size": _number(int, 1, 100_000),
-        "swap_lock_timeout": _number(float, 0.1, 3600),
-        "full_refresh_max_drop": _number(float, 0, 1),
-        "webhook_signing_key": _secret_text,
-        "deletes": _choice("soft", "hard", "keep"),
+        "batch_size": parse_number(int, 1, 100_000),
+        "swap_lock_timeout": parse_number(float, 0.1, 3600),
+        "full_refresh_max_drop": parse_number(float, 0, 1),
+        "webhook_signing_key": parse_secret,
+        "deletes": parse_choice("soft", "hard", "keep"),
     }
 )
 """Every configurable key (= Settings field) and its parser."""
