@@ -16,19 +16,22 @@ from typing import Any, Literal
 
 from .clock import DAY, days_or_duration
 from .configvalues import (
-    TARGET_EXAMPLES as TARGET_EXAMPLES,
-)
-from .configvalues import masked_url as masked_url
-from .configvalues import normalize_target_url as normalize_target_url
-from .configvalues import (
+    DEFAULT_TARGET_URL,
+    check_target_schema,
     parse_base_url,
     parse_bool,
     parse_choice,
     parse_number,
     parse_rate,
+    parse_schema_name,
     parse_secret,
     parse_target_url,
 )
+from .configvalues import (
+    TARGET_EXAMPLES as TARGET_EXAMPLES,
+)
+from .configvalues import masked_url as masked_url
+from .configvalues import normalize_target_url as normalize_target_url
 from .envnames import check_environment
 from .envnames import env_name as env_name
 from .errors import ConfigError
@@ -89,7 +92,7 @@ class Settings:
     site_id: str | None
     app_api_url: str
     track_api_url: str
-    target_url: str = "sqlite:///cio-replicate.db"
+    target_url: str = DEFAULT_TARGET_URL
     rate_limit: float = 10.0
     track_rate_limit: float = 30.0
     transactional_rate_limit: float = 100.0
@@ -107,6 +110,8 @@ class Settings:
     full_refresh_max_drop: float = 0.5
     webhook_signing_key: Secret | None = None
     deletes: str = "soft"
+    column_names: str | None = None  # snake|api; None: snake for a new target, else as recorded
+    target_schema: str | None = None  # PostgreSQL schema / MySQL database; None: the URL's
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __repr__(self) -> str:
@@ -147,6 +152,8 @@ PARSERS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "full_refresh_max_drop": parse_number(float, 0, 1),
         "webhook_signing_key": parse_secret,
         "deletes": parse_choice("soft", "hard", "keep"),
+        "column_names": parse_choice("snake", "api"),
+        "target_schema": parse_schema_name,
     }
 )
 """Every configurable key (= Settings field) and its parser."""
@@ -267,6 +274,7 @@ def _assemble(
                 source=where(key),
             )
     check_plain_http(values, origins)
+    check_target_schema(values, origins)
     source = resolve_source(values, origins, config_path)
     if needs_source:
         check_source_settings(source, values, origins)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from .errors import ConfigError
 from .logs import redact, register_secret
 
 
@@ -79,6 +80,7 @@ def parse_secret(value: object) -> str:
 
 
 TARGET_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
+DEFAULT_TARGET_URL = "sqlite:///cio-replicate.db"
 TARGET_EXAMPLES = (
     "sqlite:///file.db, postgresql+psycopg://user@host/db or mysql+pymysql://user@host/db"
 )
@@ -131,3 +133,31 @@ def parse_target_url(value: object) -> str:
             "use charset=utf8mb4 or leave charset out"
         )
     return url
+
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+def parse_schema_name(value: object) -> str:
+    """A PostgreSQL schema or MySQL database name: a plain identifier, no quoting needed."""
+    text = parse_text(value)
+    if not _SCHEMA_NAME.match(text) or len(text) > 63:
+        raise ValueError(
+            f"must be a plain identifier (letters, digits, _ and $, not starting with a digit, "
+            f"at most 63 characters), got {text!r}"
+        )
+    return text
+
+
+def check_target_schema(values: dict[str, Any], origins: dict[str, str]) -> None:
+    """``target_schema`` names a PostgreSQL schema or a MySQL database: not for SQLite."""
+    schema = values.get("target_schema")
+    if schema is None:
+        return
+    if make_url(values.get("target_url", DEFAULT_TARGET_URL)).get_backend_name() == "sqlite":
+        raise ConfigError(
+            "SQLite has no schemas (one database per file): remove target_schema, "
+            "or put the tables in another file with target_url = sqlite:///other.db",
+            key="target_schema",
+            source=origins.get("target_schema", "default"),
+        )
