@@ -120,3 +120,14 @@ sync_collections = sa.Table(
     sa.Column("seen_at", sa.BigInteger, nullable=True),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# The target's own settings, fixed when it is first written: one row (id 1).
+# ``column_names``: snake|api, how data-table columns are named (load/naming.py);
+# a target made before this table existed, already holding data tables, is api.
+target = sa.Table(
+    "_cio_target",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("column_names", sa.String(16), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)

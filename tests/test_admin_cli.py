@@ -38,10 +38,10 @@ def test_db_upgrade_creates_the_system_tables_once(
     db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["db", "upgrade", "--target-url", db_url]) == 0
-    assert "upgraded (empty) -> 0004_collections" in capsys.readouterr().out
+    assert "upgraded (empty) -> 0005_target" in capsys.readouterr().out
     assert "_cio_state" in table_names(db_url)
     assert main(["db", "upgrade", "--target-url", db_url]) == 0
-    assert "already at revision 0004_collections" in capsys.readouterr().out
+    assert "already at revision 0005_target" in capsys.readouterr().out
 
 
 def test_db_upgrade_reads_the_target_from_the_environment(

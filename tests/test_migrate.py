@@ -32,7 +32,7 @@ SYSTEM_TABLES = {
     "_cio_source",
     "_cio_sync_collections",
 }
-HEAD = "0004_collections"
+HEAD = "0005_target"
 
 
 def table_names(url: str) -> set[str]:
@@ -59,7 +59,7 @@ def test_script_location_holds_the_environment_and_revisions() -> None:
     assert (where / "env.py").is_file()
     assert (where / "script.py.mako").is_file()
     assert list((where / "versions").glob("0001_*.py"))
-    assert list((where / "versions").glob("0004_*.py"))
+    assert list((where / "versions").glob("0005_*.py"))
     assert head_revision() == HEAD
 
 

@@ -63,6 +63,7 @@ def replicate(svc: Services, options: RunOptions) -> RunReport:
     """Run every selected object; returns the report (failures are in it, not raised)."""
     if migrate.needs_upgrade(svc.engine):  # a read: a second run does not queue for the lock
         migrate.upgrade(svc.engine)
+    svc.target.naming()  # recorded on first use; a contradicting setting stops here (exit 2)
     selection = resolve_selection(options.objects)
     filters = parse_filters(options.filters)
     started = svc.clock()
@@ -220,7 +221,7 @@ def replicate_with_settings(
     Setting ``stop`` (the CLI does on SIGINT and SIGTERM) interrupts the run; the
     client is closed only once every thread using it has ended."""
     with open_client(settings, stop=stop) as client, Progress() as progress:
-        target = Target(settings.target_url, clock=system_clock)
+        target = Target(settings.target_url, clock=system_clock, column_names=settings.column_names)
         try:
             svc = Services(
                 client=client,

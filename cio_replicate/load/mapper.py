@@ -20,8 +20,8 @@ from typing import Any
 
 from ..errors import CioReplicateError
 from .dialects import Dialect
-from .names import SYNCED_AT, assign
-from .schema import Column, Columns
+from .names import SYNCED_AT, Naming, assign
+from .schema import Column, Columns, Slot
 from .types import (
     FLOAT_EXACT,
     INT64_MAX,
@@ -53,12 +53,15 @@ class Mapper:
         key: Sequence[str],
         timestamps: Iterable[str],
         wanted: Columns,
+        *,
+        naming: Naming = "api",
     ) -> None:
         self.table = table
         self.dialect = dialect
         self.key = tuple(key)
         self.timestamps = frozenset(timestamps) - set(self.key)
         self.wanted = wanted  # shared with the TableWriter, changed in place
+        self.naming = naming
 
     def is_timestamp(self, field: str) -> bool:
         """Declared a timestamp when its column was made (the recorded type wins)."""
@@ -75,7 +78,8 @@ class Mapper:
         self._check_keys(batch)
         times: dict[str, list[datetime | None]] = {}
         texts: dict[str, list[str | None]] = {}
-        for field, kinds in seen.items():
+        before = set(self.wanted)
+        for field in sorted(seen):  # a collision is settled the same whatever the order
             if self.is_timestamp(field):
                 times[field], raw = _times(batch, field)
                 if any(t is not None for t in raw):
@@ -83,7 +87,8 @@ class Mapper:
                     self._want_raw(field)
                 self._want(field, "timestamp", False)
             else:
-                self._want(field, *_infer(batch, field, kinds))
+                self._want(field, *_infer(batch, field, seen[field]))
+        self._order_new(before, list(seen))
         return self._rows(
             batch, [f for f in seen if (f, False) in self.wanted], times, texts, synced_at
         )
@@ -110,7 +115,7 @@ class Mapper:
         if big and logical == "float":
             logical = "text"  # a double would round an int above 2**53
         if current is None:
-            name = assign(field, self._names(), self.dialect)
+            name = assign(field, self._names(), self.dialect, naming=self.naming)
             self.wanted[slot] = Column(field, name, logical, self._next_position())
         elif logical != current.type:
             self.wanted[slot] = replace(current, type=logical)
@@ -118,8 +123,20 @@ class Mapper:
     def _want_raw(self, field: str) -> None:
         slot = (field, True)
         if slot not in self.wanted:
-            name = assign(field, self._names(), self.dialect, tag=RAW_TAG)
+            name = assign(field, self._names(), self.dialect, tag=RAW_TAG, naming=self.naming)
             self.wanted[slot] = Column(field, name, "raw", self._next_position())
+
+    def _order_new(self, before: set[Slot], appearance: Sequence[str]) -> None:
+        """New columns take their positions in the order their fields appeared
+        (named in sorted order, placed in the records' order)."""
+        new = [slot for slot in self.wanted if slot not in before]
+        if len(new) < 2:
+            return
+        index = {field: i for i, field in enumerate(appearance)}
+        positions = sorted(self.wanted[slot].position for slot in new)
+        new.sort(key=lambda slot: (index[slot[0]], not slot[1]))  # a raw sibling first
+        for slot, position in zip(new, positions, strict=True):
+            self.wanted[slot] = replace(self.wanted[slot], position=position)
 
     def _names(self) -> list[str]:
         return [c.name for c in self.wanted.values()]

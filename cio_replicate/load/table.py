@@ -18,7 +18,7 @@ from .dialects import BulkPath
 from .host import Host
 from .mapper import LoadError, Mapper, Row
 from .merge import merge_stored
-from .names import DELETED_AT, SYNCED_AT, fold
+from .names import DELETED_AT, SYNCED_AT, Naming, fold
 from .replace import ReplaceResult, SwapPolicy, replace_staged, replace_table
 from .schema import Column, Columns, read_map, write_map
 from .types import Logical, join
@@ -61,6 +61,7 @@ class TableWriter:
         *,
         open_key: bool = False,
         soft_deletes: bool = False,
+        naming: Naming = "api",
     ) -> None:
         self.target = target
         self.open_key = open_key
@@ -72,7 +73,11 @@ class TableWriter:
         """Rows carry ``_cio_deleted_at`` (NULL: live), see :mod:`cio_replicate.load.deletes`."""
         if soft_deletes:
             want_column(self._wanted)
-        self._mapper = Mapper(name, target.dialect, self.key, timestamps, self._wanted)
+        self.naming: Naming = naming
+        """How new columns are named (``snake`` or ``api``, :mod:`cio_replicate.load.naming`)."""
+        self._mapper = Mapper(
+            name, target.dialect, self.key, timestamps, self._wanted, naming=naming
+        )
         self._watched: weakref.WeakSet[sa.Connection] = weakref.WeakSet()
         self._verified = False
         self.object_name: str | None = None

@@ -31,7 +31,8 @@ from .dberrors import cause_of, describe, watch
 from .ddl import Ddl
 from .dialects import POSTGRESQL, BulkPath, Dialect, dialect_for, family
 from .mapper import LoadError
-from .names import identifier
+from .names import Naming, identifier
+from .naming import parse, resolve
 from .schema import read_map
 from .table import TableWriter
 from .writer import SqlWriter
@@ -145,6 +146,11 @@ def target_engine(url: str | sa.URL) -> Iterator[sa.Engine]:
             engine.dispose()
 
 
+def _missing_table(exc: sa.exc.DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "no such table" in text or "does not exist" in text or "doesn't exist" in text
+
+
 class Target:
     """A target database: its engine, dialect record and data tables."""
 
@@ -154,6 +160,7 @@ class Target:
         *,
         clock: Clock = system_clock,
         bulk: BulkPath | None = None,
+        column_names: str | None = None,
     ) -> None:
         self._owns_engine = not isinstance(url, sa.Engine)
         if isinstance(url, sa.Engine):
@@ -170,6 +177,10 @@ class Target:
             )
         self.bulk: BulkPath = bulk or self.dialect.bulk_paths[0]
         self.clock = clock
+        self.requested_naming: Naming | None = parse(column_names)
+        """The ``column_names`` setting (None: not set); :meth:`naming` is what applies."""
+        self._naming: Naming | None = None
+        self._naming_lock = threading.Lock()
         self.sql = SqlWriter(self.dialect, self.engine.dialect)
         self.ddl = Ddl(self.dialect, self.engine.dialect, self.sql)
         # SQLite has one writer at a time: this process's threads queue here and
@@ -196,6 +207,24 @@ class Target:
 
     def connect(self) -> contextlib.AbstractContextManager[sa.Connection]:
         return self.engine.connect()
+
+    def naming(self) -> Naming:
+        """The target's column naming, recorded on first use (:mod:`.naming`).
+
+        Raises ConfigError (exit 2) when the ``column_names`` setting contradicts
+        the recorded naming."""
+        with self._naming_lock:
+            if self._naming is None:
+                try:
+                    self._naming = resolve(self.begin, self.requested_naming)
+                except (sa.exc.ProgrammingError, sa.exc.OperationalError) as exc:
+                    if not _missing_table(exc):
+                        raise
+                    raise LoadError(
+                        "the target has no naming table (_cio_target): "
+                        "run `cio-replicate db upgrade` first"
+                    ) from exc
+            return self._naming
 
     def table_name(self, name: str) -> str:
         """The SQL name of a data table (shortened to the dialect's limit if needed)."""
@@ -242,6 +271,7 @@ class Target:
             recorded,
             open_key=open_key,
             soft_deletes=soft_deletes,
+            naming=self.naming(),
         )
 
     def dispose(self) -> None:

@@ -60,9 +60,10 @@ class LocalStore:
 
     def __init__(self) -> None:
         engine = sa.create_engine("sqlite://", poolclass=StaticPool)
-        self.target = Target(engine)
+        self.target = Target(engine, column_names="api")  # answers show API field names
         with self.target.begin() as conn:
             systables.columns.create(conn)
+            systables.target.create(conn)
         self._writers: dict[str, TableWriter] = {}
         self._stubs: set[str] = set()
 

@@ -1,4 +1,8 @@
-"""Hostile API names load with nothing lost, and map to stable, distinct columns."""
+"""Hostile API names load with nothing lost, and map to stable, distinct columns.
+
+These are the ``api`` naming's rules (``column_names = "api"``): names kept as
+the API has them, quoted. The ``snake`` naming (a new target's default) is in
+test_snake_names.py."""
 
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ HOSTILE = [
 
 
 def test_every_hostile_name_loads_and_reads_back(target: Target, db_url: str) -> None:
+    target = Target(db_url, clock=FixedClock(), column_names="api")  # tables made by the fixture
     table = target.table("hostile")
     record = {"id": 1} | {name: f"value of {name!r}" for name in HOSTILE}
     assert load(target, table, [record]) == (1, 0)
@@ -50,10 +55,13 @@ def test_every_hostile_name_loads_and_reads_back(target: Target, db_url: str) ->
     for api_name, column in mapping.items():
         assert row[column] == record[api_name], api_name
     assert mapping["select"] == "select" and mapping["first name"] == "first name"
-    assert mapping["Email"] == "Email"  # the first of a case family keeps its name
+    # New fields are named in sorted order: the first of a case family keeps its name.
+    assert mapping["EMAIL"] == "EMAIL" and mapping["Email"] != "Email"
 
-    # Reopened: the same columns, and a second batch (fields in another order) lands there.
+    # Reopened with the setting unset: the target's recorded naming (api) and the same
+    # columns; a second batch (fields in another order) lands there.
     again = Target(db_url, clock=FixedClock())
+    assert again.naming() == "api"
     table2 = again.table("hostile")
     second = {"id": 2} | {name: f"second {name}" for name in reversed(HOSTILE)}
     assert load(again, table2, [second]) == (1, 0)
@@ -62,6 +70,7 @@ def test_every_hostile_name_loads_and_reads_back(target: Target, db_url: str) ->
     assert rows[1][mapping["email"]] == "second email"
     assert rows[1][mapping["EMAIL"]] == "second EMAIL"
     again.dispose()
+    target.dispose()
 
 
 def test_long_table_names_are_shortened_consistently(target: Target) -> None:
