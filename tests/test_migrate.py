@@ -31,6 +31,7 @@ SYSTEM_TABLES = {
     "_cio_locks",
     "_cio_source",
     "_cio_sync_collections",
+    "_cio_target",
 }
 HEAD = "0005_target"
 

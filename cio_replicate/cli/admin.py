@@ -17,6 +17,7 @@ from ..errors import CioReplicateError, UsageError
 from ..load import target_engine
 from ..load.deletes import row_counts
 from ..load.dialects import missing_database_file
+from ..load.naming import recorded as recorded_naming
 from ..migrate import current_revision, head_revision, upgrade
 from ..state import (
     LockHolder,
@@ -28,6 +29,7 @@ from ..state import (
     lock_holders,
 )
 from ..systables import columns
+from ..systables import target as target_table
 from . import output
 from .context import CliState
 from .options import load_cli_settings, settings_options
@@ -240,14 +242,18 @@ def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
 # --- objects ----------------------------------------------------------------------
 
 
-def _column_maps(url: str) -> dict[str, dict[str, str]] | None:
-    """API name -> column per table from `_cio_columns`, if the target has it."""
+def _column_maps(url: str) -> tuple[dict[str, dict[str, str]], str | None] | None:
+    """API name -> column per table from `_cio_columns`, if the target has it, and the
+    target's recorded column naming (snake|api; None: not recorded yet)."""
     if missing_database_file(url) is not None:
         return None
     try:
         with target_engine(url) as engine, engine.connect() as conn:
             if not sa.inspect(conn).has_table(columns.name):
                 return None
+            naming = (
+                recorded_naming(conn) if sa.inspect(conn).has_table(target_table.name) else None
+            )
             rows = conn.execute(
                 sa.select(
                     columns.c.table_name,
@@ -265,7 +271,7 @@ def _column_maps(url: str) -> dict[str, dict[str, str]] | None:
         # time; it must not hide that field's real column.
         key = "raw_columns" if sql_type == "raw" else "columns"
         maps.setdefault(f"{table}\0{key}", {})[str(api_name)] = str(column)
-    return maps
+    return maps, naming
 
 
 @click.command("objects")
@@ -275,7 +281,7 @@ def _column_maps(url: str) -> dict[str, dict[str, str]] | None:
     "as_json",
     is_flag=True,
     help="Every catalog field as JSON, plus each table's API-name -> column map "
-    "when the target database has one.",
+    "and the target's column naming (column_names) when the target database has them.",
 )
 @click.pass_context
 def objects(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
@@ -284,17 +290,20 @@ def objects(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
     if not as_json:
         click.echo(catalog_text(verbose=_verbose(ctx)))
         return
-    maps = _column_maps(load_cli_settings(ctx, flags, needs_source=False).target_url)
+    found = _column_maps(load_cli_settings(ctx, flags, needs_source=False).target_url)
     items = []
     for spec in CATALOG:
         item = spec_json(spec)
-        if maps is not None:
-            item["columns"] = maps.get(f"{spec.table}\0columns", {})
-            raw = maps.get(f"{spec.table}\0raw_columns")
+        if found is not None:
+            item["columns"] = found[0].get(f"{spec.table}\0columns", {})
+            raw = found[0].get(f"{spec.table}\0raw_columns")
             if raw:
                 item["raw_columns"] = raw
         items.append(item)
-    click.echo(json.dumps({"objects": items}, indent=2))
+    document: dict[str, object] = {"objects": items}
+    if found is not None and found[1] is not None:
+        document["column_names"] = found[1]  # the target's naming: snake or api
+    click.echo(json.dumps(document, indent=2))
 
 
 COMMANDS: list[click.Command] = [db, status, objects]

@@ -41,9 +41,10 @@ def test_a_row_inserted_in_the_table_is_created_and_gets_its_id(synced: Synced) 
     assert synced.remote()[new_id] == ("stores", ZURICH)
     rows = synced.rows()
     assert None not in rows and rows[new_id] == ("stores", ZURICH)
-    # the row is completed as replication writes it (rows, updated_at)
+    # the row is completed as replication writes it (rows, updated_at); the API's "rows"
+    # is the column rows_ (a reserved word in MySQL, see column_names in the README)
     with synced.target.connect() as conn:
-        query = sa.select(sa.column("rows")).select_from(sa.table("collections"))
+        query = sa.select(sa.column("rows_")).select_from(sa.table("collections"))
         got = conn.execute(query.where(sa.column("id") == new_id)).scalar()
     assert got == 2
     mark = len(synced.sb.requests)

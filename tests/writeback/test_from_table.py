@@ -30,7 +30,8 @@ def test_replicated_tables_pushed_back(
                 snippets.update().where(snippets.c.name == name).values(value=f"edited {name}")
             )
         conn.execute(hooks.update().where(hooks.c.id == 1).values(disabled=True))
-        conn.execute(people.update().where(people.c.id == "user-1").values(plan="gold"))
+        # the attribute "plan" is the column plan_ (snake names; reserved in SQLite)
+        conn.execute(people.update().where(people.c.id == "user-1").values(plan_="gold"))
     engine.dispose()
     before = {p.cio_id: dict(p.attributes) for p in sandbox.workspace.people.iter_from(0)}
 
