@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from cio_replicate import systables
 from cio_replicate.errors import ConfigError
-from cio_replicate.load import Target, column_map
+from cio_replicate.load import LoadError, Target, column_map
 from cio_replicate.load.dialects import POSTGRESQL
 from cio_replicate.load.names import RESERVED, assign, digest, fold, size, snake
 from cio_replicate.load.naming import resolve
@@ -211,3 +211,14 @@ def test_two_first_writers_agree(target: Target, db_url: str) -> None:
     assert raced == [True]
     with pytest.raises(ConfigError):
         resolve(target.begin, "snake")
+
+
+def test_a_target_without_the_naming_table_says_to_upgrade(tmp_path: object) -> None:
+    """A target at revision 0004 (no _cio_target) written by this version: db upgrade first."""
+    url = f"sqlite:///{tmp_path}/old.db"
+    old = Target(url, clock=FixedClock())
+    with old.begin() as conn:
+        systables.columns.create(conn)
+    with pytest.raises(LoadError, match="_cio_target.*db upgrade"):
+        old.table("people")
+    old.dispose()

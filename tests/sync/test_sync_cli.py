@@ -122,3 +122,22 @@ def test_a_kill_between_create_and_write_back_then_a_rerun_makes_no_duplicate(
     again = _sync(base_url, db_url, None)
     assert again.returncode == 0, again.stderr[-2000:]
     assert [r for r in sb.requests[mark:] if r.method != "GET"] == []
+
+
+def test_sync_keeps_the_targets_column_naming(
+    cli: Cli,  # noqa: F811
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``sync`` writes the collections table with the target's recorded naming: a
+    ``column_names`` that contradicts it stops the command (exit 2) before any write."""
+    assert cli("replicate", "Collections", "--target-url", db_url) == 0  # a new target: snake
+    monkeypatch.setenv("CIO_COLUMN_NAMES", "api")
+    mark = len(cli.sandbox.requests)
+    assert cli("sync", "Collections", "--target-url", db_url) == 2
+    assert "column_names" in cli.err and "'snake'" in cli.err
+    assert len(cli.sandbox.requests) == mark  # nothing read nor written
+    monkeypatch.setenv("CIO_COLUMN_NAMES", "snake")
+    assert cli("sync", "Collections", "--target-url", db_url) == 0
+    with Target(db_url) as target, target.connect() as conn:
+        assert conn.execute(sa.text("SELECT rows_ FROM collections WHERE id = 1")).scalar()
