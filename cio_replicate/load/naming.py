@@ -69,9 +69,17 @@ def check(held: Naming, requested: Naming | None) -> Naming:
 def resolve(
     begin: Callable[[], AbstractContextManager[sa.Connection]],
     requested: Naming | None,
+    *,
+    read: Callable[[], AbstractContextManager[sa.Connection]] | None = None,
     now: datetime | None = None,
 ) -> Naming:
-    """The target's naming, recorded on first use; ``begin`` opens a write transaction."""
+    """The target's naming, recorded on first use; ``begin`` opens a write transaction,
+    ``read`` a plain connection (once recorded, no write transaction is needed)."""
+    if read is not None:
+        with read() as conn:
+            held = recorded(conn)
+        if held is not None:
+            return check(held, requested)
     for attempt in (1, 2):
         try:
             with begin() as conn:

@@ -216,7 +216,7 @@ class Target:
         with self._naming_lock:
             if self._naming is None:
                 try:
-                    self._naming = resolve(self.begin, self.requested_naming)
+                    self._naming = resolve(self.begin, self.requested_naming, read=self.connect)
                 except (sa.exc.ProgrammingError, sa.exc.OperationalError) as exc:
                     if not _missing_table(exc):
                         raise
