@@ -47,6 +47,7 @@ def test_snake_follows_dlt() -> None:
     assert snake("  padded  ") == "padded"
     assert snake("ünïcödé") == "_n_c_dx"  # non-ASCII letters become "_"
     assert snake("名前") == "_" + digest("名前")  # nothing left: the name's digest
+    assert snake("na\x00me") == snake("na\ufffdme") == "na_me"  # NUL as PostgreSQL stores it
     assert snake("from") == "from_" and snake("order") == "order_" and snake("key") == "key_"
     assert snake("timestamp") == "timestamp" and snake("id") == "id"
     assert snake("from_") == "fromx"  # so never the same as a reserved word's column
@@ -174,6 +175,12 @@ def test_a_target_with_data_tables_and_no_record_is_api(target: Target, db_url: 
     load(api, api.table("people"), [{"id": 1, "Favorite Color": "red"}])
     with api.begin() as conn:
         conn.execute(systables.target.delete())  # as if written before 0005
+    snake_asked = Target(db_url, clock=FixedClock(), column_names="snake")
+    with pytest.raises(ConfigError, match="'api'"):
+        snake_asked.naming()
+    snake_asked.dispose()
+    with api.begin() as conn:
+        conn.execute(systables.target.delete())
     unset = Target(db_url, clock=FixedClock())
     assert unset.naming() == "api"
     assert resolve(unset.begin, None) == "api"  # recorded now
