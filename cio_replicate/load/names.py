@@ -10,18 +10,20 @@ Two namings (the ``column_names`` setting, :mod:`cio_replicate.load.naming`):
   (identifiers are always quoted, so spaces, dots, quotes, keywords and mixed
   case are fine).
 
-After that, in both namings, only three things change a name:
+Otherwise only three things change a name (in both namings):
 
 * characters no target accepts (control characters, characters outside
   Unicode's Basic Multilingual Plane, which MySQL rejects, trailing spaces)
-  become ``_``;
+  become ``_`` (``api``; ``snake`` names have none);
 * a name longer than the limit (PostgreSQL 63 bytes, MySQL 64 characters)
   is cut and ends in ``_`` + 8 hex digits of a SHA-256 of the full API name;
 * a name equal to one already taken, ignoring case and accents (MySQL column
   names are case-insensitive), gets that hash suffix too.
 
 The chosen names are recorded (``_cio_columns``), so they never change
-between runs, whatever order fields arrive in later.
+between runs; the new fields of one batch are named in sorted order of their
+API names (the mapper), so a collision is settled the same whatever order
+fields arrive in.
 """
 
 from __future__ import annotations
