@@ -3,7 +3,12 @@ creates, then updates, the workspace's reporting webhook."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +21,7 @@ from cio_replicate.listen.batcher import Batcher
 from cio_replicate.listen.server import prepare
 from cio_replicate.listen.setup import DELIVERY_EVENTS, setup_webhook
 from cio_replicate.load import Target
+from cio_replicate.migrate import upgrade
 from cio_replicate.sandbox import Sandbox
 from cio_replicate.sandbox.webhooks import WebhookSender
 from tests.engine.conftest import Harness
@@ -107,3 +113,21 @@ def test_the_signing_key_is_a_masked_secret() -> None:
     assert settings.webhook_signing_key.reveal() == "whsec-very-secret"
     assert "whsec-very-secret" not in repr(settings)
     assert settings.origins["webhook_signing_key"] == "env CIO_WEBHOOK_SIGNING_KEY"
+
+
+def test_listen_refuses_a_column_naming_the_target_was_not_made_with(tmp_path: Path) -> None:
+    """``listen`` writes data tables: a ``column_names`` contradicting the target's recorded
+    naming stops it (exit 2) before it serves (a subprocess: serving would never return)."""
+    url = f"sqlite:///{tmp_path}/snake.db"
+    upgrade(url)
+    with Target(url) as target:  # a new target: snake, recorded
+        assert target.naming() == "snake"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIO_")}
+    env.update(CIO_WEBHOOK_SIGNING_KEY="whsec-test", CIO_COLUMN_NAMES="api")
+    with socket.socket() as probe:  # a free port, should the command wrongly serve
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    args = [sys.executable, "-m", "cio_replicate", "listen", "--port", port, "--target-url", url]
+    run = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 2, run.stderr
+    assert "column_names" in run.stderr and "'snake'" in run.stderr
