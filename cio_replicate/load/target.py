@@ -1,6 +1,8 @@
 """The target database: one engine with the loader's settings, and its tables.
 
     target = Target("postgresql+psycopg://...")       # or an existing Engine
+    # column_names="snake"|"api": the setting; the target keeps the naming it was made
+    # with (load/naming.py), resolved on the first table()
     table = target.table("customers", key=("id",), timestamps=("created_at",))
     rows = table.prepare(records)
     with target.begin() as conn:
