@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -61,6 +61,7 @@ class TableWriter:
         *,
         open_key: bool = False,
         soft_deletes: bool = False,
+        typed: Collection[str] | None = None,
     ) -> None:
         self.target = target
         self.open_key = open_key
@@ -72,7 +73,7 @@ class TableWriter:
         """Rows carry ``_cio_deleted_at`` (NULL: live), see :mod:`cio_replicate.load.deletes`."""
         if soft_deletes:
             want_column(self._wanted)
-        self._mapper = Mapper(name, target.dialect, self.key, timestamps, self._wanted)
+        self._mapper = Mapper(name, target.dialect, self.key, timestamps, self._wanted, typed)
         self._watched: weakref.WeakSet[sa.Connection] = weakref.WeakSet()
         self._verified = False
         self.object_name: str | None = None
