@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from cio_replicate.extract.people import customer_record
 from cio_replicate.load import Target, column_map
 from cio_replicate.load.names import SYNCED_AT
+from cio_replicate.migrate import upgrade
 from cio_replicate.sandbox.people import Person
 
 from .conftest import Harness
@@ -172,3 +174,27 @@ def test_int_and_float_meet_as_float(harness: Harness, field: str) -> None:
     assert isinstance(sql_types(harness.url)[field], sa.Float)
     assert rows(harness.url)["44"][field] == 8.75
     assert check_tables(harness.url, harness.sandbox.workspace, ["customers"]) == {}
+
+
+def test_a_table_replicated_as_text_is_retyped_once_dropped_with_its_map(
+    harness: Harness,
+) -> None:
+    """A target written before customers was typed keeps its text columns (a text column
+    never types again, a full refresh keeps the recorded types) until the table and its
+    rows of _cio_columns are dropped, as the README says; then a full refresh types it."""
+    typed_people(harness)
+    upgrade(harness.url)
+    ws = harness.sandbox.workspace
+    before = harness.target.table("customers", ("cio_id",), ("created_at",))  # untyped
+    records = [customer_record(ws.customer(p)) for p in ws.iter_people()]
+    with harness.target.begin() as conn:
+        before.upsert(conn, before.prepare(records))
+    assert harness.run(PEOPLE, full_refresh=True).status == "success"
+    assert isinstance(sql_types(harness.url)["visits"], sa.String)
+    with harness.target.begin() as conn:
+        conn.execute(sa.text("DROP TABLE customers"))
+        conn.execute(sa.text("DELETE FROM _cio_columns WHERE table_name = 'customers'"))
+    assert harness.run(PEOPLE, full_refresh=True).status == "success"
+    assert isinstance(sql_types(harness.url)["visits"], sa.BigInteger)
+    assert rows(harness.url)["42"]["visits"] == 26
+    assert check_tables(harness.url, ws, ["customers"]) == {}
