@@ -58,8 +58,7 @@ def _batches(items: Sequence[Record], size: int) -> Iterator[Sequence[Record]]:
 
 def _writer(target: Target, name: str, workload: str) -> TableWriter:
     spec = get_object(WORKLOADS[workload][0])
-    typed = spec.kept_text if spec.typed_strings else None  # as the engine writes it
-    return target.table(name, key=spec.key, timestamps=spec.timestamps, typed=typed)
+    return target.table(name, key=spec.key, timestamps=spec.timestamps, typed=spec.typed)
 
 
 def prepare(

@@ -210,6 +210,12 @@ class ObjectSpec:
         return not self.per_person and not self.on_request
 
     @property
+    def typed(self) -> tuple[str, ...] | None:
+        """What ``Target.table(typed=...)`` takes: the fields kept as text when the
+        strings are typed (``typed_strings``), None when they are not."""
+        return self.kept_text if self.typed_strings else None
+
+    @property
     def dml(self) -> frozenset[Dml]:
         return self.write.operations if self.write is not None else frozenset()
 

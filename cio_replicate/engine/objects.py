@@ -182,7 +182,7 @@ class ObjectRun(ObjectEnd):
                 spec.timestamps,
                 open_key=spec.synced,
                 soft_deletes=soft,
-                typed=spec.kept_text if spec.typed_strings else None,
+                typed=spec.typed,
             )
             self._writer.object_name = spec.name  # named in the hint of a hand-altered table
         return self._writer

@@ -76,7 +76,7 @@ class LocalStore:
                 spec.table,
                 key=spec.key,
                 timestamps=spec.timestamps,
-                typed=spec.kept_text if spec.typed_strings else None,
+                typed=spec.typed,
             )
             found.object_name = spec.name
             self._writers[spec.name] = found

@@ -16,7 +16,7 @@ PEOPLE = get_object("Customers")
 
 def test_identifiers_stay_text_even_when_they_look_like_numbers(target: Target) -> None:
     assert PEOPLE.typed_strings
-    table = target.table("people", key=PEOPLE.key, typed=PEOPLE.kept_text)
+    table = target.table("people", key=PEOPLE.key, typed=PEOPLE.typed)
     load(target, table, [{"cio_id": "1", "id": "42", "email": "7", "age": "26", "ok": "true"}])
     assert types(target, "people") == {
         "cio_id": "text",
@@ -36,7 +36,7 @@ def test_strings_stay_text_where_the_table_does_not_type_them(target: Target) ->
 
 
 def test_typed_columns_widen_to_text_keeping_values_and_nulls(target: Target) -> None:
-    table = target.table("people", key=PEOPLE.key, typed=PEOPLE.kept_text)
+    table = target.table("people", key=PEOPLE.key, typed=PEOPLE.typed)
     load(
         target,
         table,
@@ -65,7 +65,7 @@ def test_typed_columns_widen_to_text_keeping_values_and_nulls(target: Target) ->
 
 
 def test_big_integers_meeting_decimals_stay_text_as_written(target: Target) -> None:
-    table = target.table("people", key=PEOPLE.key, typed=PEOPLE.kept_text)
+    table = target.table("people", key=PEOPLE.key, typed=PEOPLE.typed)
     big = str(2**53 + 1)  # a double would round it
     load(target, table, [{"cio_id": "1", "n": big}, {"cio_id": "2", "n": "1.5"}])
     assert types(target, "people")["n"] == "text"
@@ -74,7 +74,7 @@ def test_big_integers_meeting_decimals_stay_text_as_written(target: Target) -> N
 
 
 def test_a_time_column_keeps_what_is_no_time_in_its_raw_sibling(target: Target) -> None:
-    table = target.table("people", key=PEOPLE.key, typed=PEOPLE.kept_text)
+    table = target.table("people", key=PEOPLE.key, typed=PEOPLE.typed)
     load(target, table, [{"cio_id": "1", "seen_at": "1700000000", "ends": "2024-05-01T10:00Z"}])
     assert types(target, "people") == {
         "cio_id": "text",
