@@ -259,6 +259,8 @@ def _broken(target: str, changes: dict[str, Any]) -> list[str]:
         ("Campaigns", {"feeds": "Customers"}, "not an earlier irregular entry"),
         ("CustomersAttributes", {"feeds": "Segments"}, "not an earlier irregular entry"),
         ("Campaigns", {"key": ()}, "needs a key"),
+        ("Campaigns", {"kept_text": ("name",)}, "kept_text without typed_strings"),
+        ("Customers", {"kept_text": ("id", "email")}, "must keep key ['cio_id'] as text"),
         ("Campaigns", {"page_size": 100}, "unpaginated"),
         ("Newsletters", {"page_size": 1000}, "outside 1..100"),
         ("Messages", {"page_size": 1001}, "outside 1..1000"),

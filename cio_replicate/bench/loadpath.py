@@ -58,7 +58,7 @@ def _batches(items: Sequence[Record], size: int) -> Iterator[Sequence[Record]]:
 
 def _writer(target: Target, name: str, workload: str) -> TableWriter:
     spec = get_object(WORKLOADS[workload][0])
-    return target.table(name, key=spec.key, timestamps=spec.timestamps)
+    return target.table(name, key=spec.key, timestamps=spec.timestamps, typed=spec.typed)
 
 
 def prepare(

@@ -116,6 +116,10 @@ def _replication(spec: ObjectSpec) -> list[str]:
         problems.append(f"{spec.name}: exactly the per_person objects declare a cost model")
     if not spec.key:
         problems.append(f"{spec.name}: needs a key")
+    if spec.kept_text and not spec.typed_strings:
+        problems.append(f"{spec.name}: kept_text without typed_strings")
+    if spec.typed_strings and (loose := set(spec.key) - set(spec.kept_text)):
+        problems.append(f"{spec.name}: typed_strings must keep key {sorted(loose)} as text")
     return problems
 
 

@@ -157,6 +157,10 @@ class ObjectSpec:
     anyway are upserted by key (people: every person of the shared pass).
     ``on_request``: left out of the default selection (one call per child of a
     parent, e.g. per campaign action): replicated when named, or with ``all``.
+    ``typed_strings``: the API gives every value as a string (people's attributes): the
+    loader types them (bool, int, float, timestamp) where every value of a batch converts
+    losslessly (:mod:`cio_replicate.load.infer`), except the fields of ``kept_text``
+    (identifiers: an id "42" stays text).
     """
 
     name: str
@@ -188,6 +192,8 @@ class ObjectSpec:
     synced: bool = False
     current: bool = False
     on_request: bool = False
+    typed_strings: bool = False
+    kept_text: tuple[str, ...] = ()
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -202,6 +208,12 @@ class ObjectSpec:
         """In the selection a run makes when no object is named (all but per-person
         and on-request ones)."""
         return not self.per_person and not self.on_request
+
+    @property
+    def typed(self) -> tuple[str, ...] | None:
+        """What ``Target.table(typed=...)`` takes: the fields kept as text when the
+        strings are typed (``typed_strings``), None when they are not."""
+        return self.kept_text if self.typed_strings else None
 
     @property
     def dml(self) -> frozenset[Dml]:

@@ -177,7 +177,12 @@ class ObjectRun(ObjectEnd):
             spec = self.spec
             soft = self.deletes == "soft"
             self._writer = self.svc.target.table(
-                spec.table, spec.key, spec.timestamps, open_key=spec.synced, soft_deletes=soft
+                spec.table,
+                spec.key,
+                spec.timestamps,
+                open_key=spec.synced,
+                soft_deletes=soft,
+                typed=spec.typed,
             )
             self._writer.object_name = spec.name  # named in the hint of a hand-altered table
         return self._writer

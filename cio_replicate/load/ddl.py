@@ -282,8 +282,11 @@ def _sqlite_cast(col: sa.ColumnClause[Any], old: Column, new: Column) -> sa.Colu
     if old.type == "bool":
         return sa.case({1: "true", 0: "false"}, value=col, else_=as_text)
     if old.type == "float":
-        # CAST keeps 15 digits; fall back to 17 where 15 do not round-trip.
+        # CAST keeps 15 digits; fall back to 17 where 15 do not round-trip. NULL stays
+        # NULL (printf would make it '0.0').
         return sa.case(
-            (sa.cast(as_text, sa.REAL) == col, as_text), else_=sa.func.printf("%!.17g", col)
+            (col.is_(None), None),
+            (sa.cast(as_text, sa.REAL) == col, as_text),
+            else_=sa.func.printf("%!.17g", col),
         )
     return as_text

@@ -13,13 +13,14 @@ all null gets no column until a value arrives.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from ..errors import CioReplicateError
 from .dialects import Dialect
+from .infer import type_strings
 from .names import SYNCED_AT, Naming, assign
 from .schema import Column, Columns, Slot
 from .types import (
@@ -55,6 +56,7 @@ class Mapper:
         wanted: Columns,
         *,
         naming: Naming = "api",
+        typed: Collection[str] | None = None,
     ) -> None:
         self.table = table
         self.dialect = dialect
@@ -62,6 +64,8 @@ class Mapper:
         self.timestamps = frozenset(timestamps) - set(self.key)
         self.wanted = wanted  # shared with the TableWriter, changed in place
         self.naming = naming
+        self.typed = None if typed is None else frozenset(typed) | set(self.key)
+        """Strings are typed (load/infer.py) but for these fields and the key; None: never."""
 
     def is_timestamp(self, field: str) -> bool:
         """Declared a timestamp when its column was made (the recorded type wins)."""
@@ -75,12 +79,16 @@ class Mapper:
         if renamed:  # a field name the database cannot store: U+FFFD where it cannot
             batch = [{renamed.get(f, f): v for f, v in r.items()} for r in batch]
             seen = _kinds(batch)
+        stamped: frozenset[str] = frozenset()
+        if self.typed is not None:
+            batch, stamped = type_strings(batch, self._types(seen), self.typed)
+            seen = _kinds(batch)
         self._check_keys(batch)
         times: dict[str, list[datetime | None]] = {}
         texts: dict[str, list[str | None]] = {}
         before = set(self.wanted)
         for field in sorted(seen):  # a collision is settled the same whatever the order
-            if self.is_timestamp(field):
+            if self.is_timestamp(field) or field in stamped:
                 times[field], raw = _times(batch, field)
                 if any(t is not None for t in raw):
                     texts[field] = raw
@@ -92,6 +100,17 @@ class Mapper:
         return self._rows(
             batch, [f for f in seen if (f, False) in self.wanted], times, texts, synced_at
         )
+
+    def _types(self, fields: Iterable[str]) -> dict[str, Logical]:
+        """The current column type of each field that has one (or is a declared time)."""
+        types: dict[str, Logical] = {}
+        for field in fields:
+            col = self.wanted.get((field, False))
+            if col is not None:
+                types[field] = col.type
+            elif field in self.timestamps:
+                types[field] = "timestamp"
+        return types
 
     def _check_keys(self, batch: Sequence[Mapping[str, Any]]) -> None:
         for record in batch:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -62,6 +62,7 @@ class TableWriter:
         open_key: bool = False,
         soft_deletes: bool = False,
         naming: Naming = "api",
+        typed: Collection[str] | None = None,
     ) -> None:
         self.target = target
         self.open_key = open_key
@@ -76,7 +77,7 @@ class TableWriter:
         self.naming: Naming = naming
         """How new columns are named (``snake`` or ``api``, :mod:`cio_replicate.load.naming`)."""
         self._mapper = Mapper(
-            name, target.dialect, self.key, timestamps, self._wanted, naming=naming
+            name, target.dialect, self.key, timestamps, self._wanted, naming=naming, typed=typed
         )
         self._watched: weakref.WeakSet[sa.Connection] = weakref.WeakSet()
         self._verified = False

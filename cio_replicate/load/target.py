@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -240,12 +240,15 @@ class Target:
         *,
         open_key: bool = False,
         soft_deletes: bool = False,
+        typed: Collection[str] | None = None,
     ) -> TableWriter:
         """The writer of one data table, with its recorded column map loaded.
 
         ``open_key``: the key is UNIQUE and nullable instead of the primary key, and
         ``_cio_synced_at`` nullable (a table users insert rows into, see ``sync``);
-        ``soft_deletes``: its rows carry ``_cio_deleted_at``."""
+        ``soft_deletes``: its rows carry ``_cio_deleted_at``; ``typed``: string values are
+        typed where a batch's all convert (:mod:`cio_replicate.load.infer`), but for these
+        fields and the key (None: strings stay text)."""
         key = tuple(key)
         if not key:
             raise ValueError(f"{name}: a data table needs at least one key field")
@@ -274,6 +277,7 @@ class Target:
             open_key=open_key,
             soft_deletes=soft_deletes,
             naming=self.naming(),
+            typed=typed,
         )
 
     def dispose(self) -> None:

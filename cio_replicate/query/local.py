@@ -73,7 +73,12 @@ class LocalStore:
     def writer(self, spec: ObjectSpec) -> TableWriter:
         found = self._writers.get(spec.name)
         if found is None:
-            found = self.target.table(spec.table, key=spec.key, timestamps=spec.timestamps)
+            found = self.target.table(
+                spec.table,
+                key=spec.key,
+                timestamps=spec.timestamps,
+                typed=spec.typed,
+            )
             found.object_name = spec.name
             self._writers[spec.name] = found
         return found

@@ -87,8 +87,8 @@ class PeopleWriter:
     def _attribute(self, name: str, value: Any) -> Any:
         if len(name.encode()) > MAX_NAME_BYTES:
             raise InvalidValue(f"attribute name {name[:40]!r}... is over {MAX_NAME_BYTES} bytes")
-        if name == "created_at":
-            return _unix(value)
+        if name == "created_at" or (name.endswith("_at") and isinstance(value, datetime)):
+            return _unix(value)  # a *_at time from a typed table goes back as Unix seconds
         if name == "unsubscribed":
             return coerce(name, "bool", value)
         if name == "cio_subscription_preferences":

@@ -9,6 +9,7 @@ were no valid time, are left out). ``--map`` still applies on top.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -32,14 +33,29 @@ def table_columns(url: str, table: str) -> tuple[tuple[str, ...], dict[str, str]
         return names, renames
 
 
+_AS_LOADED: dict[str, sa.types.TypeEngine[Any]] = {
+    "bool": sa.Boolean(),
+    "float": sa.Double(asdecimal=False),
+}
+"""Read types for what reflection gets wrong: MySQL's TINYINT(1) reads 0/1 and DOUBLE a
+Decimal of 10 places; booleans and floats go back as the loader stored them."""
+
+
 def read_table(url: str, table: str) -> Iterator[CsvRow]:
     """The table's rows, streamed (server-side cursor where the driver has one)."""
     with target_engine(url) as engine:
         handle = sa.Table(table, sa.MetaData(), autoload_with=engine)
         names = tuple(c.name for c in handle.columns)
+        kinds = {c.name: c.type for c in column_map(engine, table)}
+        columns = [
+            sa.type_coerce(c, _AS_LOADED[kind]).label(c.name)
+            if (kind := kinds.get(c.name, "")) in _AS_LOADED
+            else c
+            for c in handle.columns
+        ]
         with engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=1000).execute(
-                sa.select(handle)
+                sa.select(*columns)
             )
             for number, record in enumerate(result, start=1):
                 yield CsvRow(number, number, dict(zip(names, record, strict=True)), ())
