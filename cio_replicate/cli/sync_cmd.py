@@ -62,7 +62,10 @@ def sync_command(
     announce(ctx, settings, writes_source=not dry_run)
     guard_target(settings, force=force, writes=True)
     crash = CrashPoints.from_env()
-    with open_client(settings) as client, Target(settings.target_url) as target:
+    with (
+        open_client(settings) as client,
+        Target(settings.target_url, schema=settings.target_schema) as target,
+    ):
         report = sync_collections(
             client,
             target,

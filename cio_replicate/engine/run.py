@@ -220,7 +220,7 @@ def replicate_with_settings(
     Setting ``stop`` (the CLI does on SIGINT and SIGTERM) interrupts the run; the
     client is closed only once every thread using it has ended."""
     with open_client(settings, stop=stop) as client, Progress() as progress:
-        target = Target(settings.target_url, clock=system_clock)
+        target = Target(settings.target_url, clock=system_clock, schema=settings.target_schema)
         try:
             svc = Services(
                 client=client,

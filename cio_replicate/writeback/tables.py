@@ -17,10 +17,12 @@ from ..load import column_map, target_engine
 from .csvfiles import CsvRow
 
 
-def table_columns(url: str, table: str) -> tuple[tuple[str, ...], dict[str, str]]:
+def table_columns(
+    url: str, table: str, *, schema: str | None = None
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """The table's column names, and column -> API field for those that differ
-    (an empty field: a column to leave out)."""
-    with target_engine(url) as engine:
+    (an empty field: a column to leave out); ``schema``: ``target_schema``."""
+    with target_engine(url, schema=schema) as engine:
         inspector = sa.inspect(engine)
         if not inspector.has_table(table):
             raise UsageError(f"no table {table!r} in {engine.url.render_as_string()}")
@@ -32,9 +34,9 @@ def table_columns(url: str, table: str) -> tuple[tuple[str, ...], dict[str, str]
         return names, renames
 
 
-def read_table(url: str, table: str) -> Iterator[CsvRow]:
+def read_table(url: str, table: str, *, schema: str | None = None) -> Iterator[CsvRow]:
     """The table's rows, streamed (server-side cursor where the driver has one)."""
-    with target_engine(url) as engine:
+    with target_engine(url, schema=schema) as engine:
         handle = sa.Table(table, sa.MetaData(), autoload_with=engine)
         names = tuple(c.name for c in handle.columns)
         with engine.connect() as conn:
