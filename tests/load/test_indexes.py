@@ -96,6 +96,15 @@ def test_full_refresh_swaps_in_a_table_with_its_indexes(target: Target) -> None:
     assert len(by_key(read(target, staged))) == 3
 
 
+def test_a_widened_id_column_keeps_its_index(target: Target) -> None:
+    table = target.table("messages")
+    load(target, table, messages(range(2)))
+    load(target, table, messages(range(2, 3), campaign_id="c-2"))  # int -> text
+    # SQLite rebuilds the table (its indexes go with the old one): made again.
+    assert indexes(target, "messages")["ix_messages_campaign_id"] == ["campaign_id"]
+    assert by_key(read(target, table))["m2"]["campaign_id"] == "c-2"
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_index_names_fit_the_identifier_limit(target: Target) -> None:
     name = "t" * 70
