@@ -97,27 +97,44 @@ def test_tables_go_to_target_schema_created_if_missing(
     assert "no cio-replicate tables yet" in capsys.readouterr().err
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "dialect",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ],
+)
 def test_a_user_who_may_not_create_the_schema_gets_one_line_naming_the_fix(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    dialect: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    role = f"ts_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')  # no CREATE on the database
+    home = str(request.getfixturevalue(f"{dialect}_url"))
+    user = f"ts_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(home)
+    postgres = dialect == "postgres"
+    with admin.begin() as conn:  # a user who may use the URL's database, not create one
+        if postgres:
+            conn.exec_driver_sql(f'CREATE ROLE "{user}" LOGIN')
+        else:
+            database = sa.make_url(home).database
+            conn.exec_driver_sql(f"CREATE USER '{user}'@'%%'")
+            conn.exec_driver_sql(f"GRANT ALL ON `{database}`.* TO '{user}'@'%%'")
     try:
-        url = sa.make_url(postgres_url).set(username=role).render_as_string(False)
+        url = sa.make_url(home).set(username=user).render_as_string(False)
         monkeypatch.setenv("CIO_TARGET_SCHEMA", "ts_never_created")
         assert main(["db", "upgrade", "--target-url", url]) == 1
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1
         assert "cannot create target_schema ts_never_created" in err
-        assert "create the schema ts_never_created as a user who may" in err
+        what = "schema" if postgres else "database"
+        assert f"create the {what} ts_never_created as a user who may" in err
         with admin.connect() as conn:
             assert not sa.inspect(conn).has_schema("ts_never_created")
     finally:
         with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP ROLE "{role}"')
+            conn.exec_driver_sql(f'DROP ROLE "{user}"' if postgres else f"DROP USER '{user}'@'%%'")
         admin.dispose()
 
 
