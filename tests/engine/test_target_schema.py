@@ -89,6 +89,9 @@ def test_tables_go_to_target_schema_created_if_missing(
     assert main(["status"]) == 0
     shown = capsys.readouterr().out
     assert all(name in shown for name in OBJECTS)
+    assert main(["objects", "--json"]) == 0  # the column maps are read from there too
+    listed = {o["name"]: o for o in json.loads(capsys.readouterr().out)["objects"]}
+    assert listed["Campaigns"]["columns"]["id"] == "id"
     assert place.tables(None) == set()
 
     # Without the setting the same URL sees an empty target.
