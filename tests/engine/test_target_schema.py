@@ -31,29 +31,17 @@ class Place:
             return sa.inspect(conn).has_schema(self.schema)
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ]
-)
-def place(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Place]:
-    url = str(request.getfixturevalue(f"{request.param}_url"))
-    for name in ("CIO_CONFIG", "CIO_SOURCE", "CIO_APP_API_KEY", "CIO_TARGET_SCHEMA"):
+@pytest.fixture
+def place(server_url: str, new_schema: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Place]:
+    for name in ("CIO_CONFIG", "CIO_APP_API_KEY", "CIO_TARGET_SCHEMA"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CIO_SOURCE", "sandbox")
     monkeypatch.setenv("CIO_SANDBOX_SCALE", "tiny")
     monkeypatch.setenv("CIO_RATE_LIMIT", "1000")
     monkeypatch.setenv("CIO_ALLOW_UNSAFE_RATE_LIMIT", "true")
-    monkeypatch.setenv("CIO_TARGET_URL", url)
-    schema = f"ts_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url)
-    yield Place(url, schema, admin)
-    with admin.begin() as conn:
-        if request.param == "postgres":
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        else:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{schema}`")
+    monkeypatch.setenv("CIO_TARGET_URL", server_url)
+    admin = sa.create_engine(server_url)
+    yield Place(server_url, new_schema, admin)
     admin.dispose()
 
 
@@ -100,32 +88,21 @@ def test_tables_go_to_target_schema_created_if_missing(
     assert "no cio-replicate tables yet" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "dialect",
-    [
-        pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ],
-)
 def test_a_user_who_may_not_create_the_schema_gets_one_line_naming_the_fix(
-    dialect: str,
-    request: pytest.FixtureRequest,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    server_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    home = str(request.getfixturevalue(f"{dialect}_url"))
     user = f"ts_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(home)
-    postgres = dialect == "postgres"
+    admin = sa.create_engine(server_url)
+    postgres = admin.dialect.name == "postgresql"
     with admin.begin() as conn:  # a user who may use the URL's database, not create one
         if postgres:
             conn.exec_driver_sql(f'CREATE ROLE "{user}" LOGIN')
         else:
-            database = sa.make_url(home).database
+            database = sa.make_url(server_url).database
             conn.exec_driver_sql(f"CREATE USER '{user}'@'%%'")
             conn.exec_driver_sql(f"GRANT ALL ON `{database}`.* TO '{user}'@'%%'")
     try:
-        url = sa.make_url(home).set(username=user).render_as_string(False)
+        url = sa.make_url(server_url).set(username=user).render_as_string(False)
         monkeypatch.setenv("CIO_TARGET_SCHEMA", "ts_never_created")
         assert main(["db", "upgrade", "--target-url", url]) == 1
         err = capsys.readouterr().err.strip()
