@@ -97,7 +97,7 @@ def guard_target(settings: Settings, *, force: bool, writes: bool) -> None:
     """
     current = of_settings(settings)
     url = settings.target_url
-    with target_engine(url) as engine:
+    with target_engine(url, schema=settings.target_schema) as engine:
         if writes and migrate.needs_upgrade(engine):
             migrate.upgrade(engine)
         for attempt in (1, 2):

@@ -92,3 +92,29 @@ def db_url(request: pytest.FixtureRequest) -> str:
     name = request.param
     fixture = {"sqlite": "sqlite_url", "postgres": "postgres_url", "mysql": "mysql_url"}[name]
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
+def server_url(request: pytest.FixtureRequest) -> str:
+    """``db_url`` on the database servers only (a target that has schemas)."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def new_schema(server_url: str) -> Iterator[str]:
+    """A ``target_schema`` name that does not exist yet; dropped after the test
+    (the PostgreSQL schema or the MySQL/MariaDB database)."""
+    name = f"ts_{uuid.uuid4().hex[:12]}"
+    yield name
+    admin = sa.create_engine(server_url)
+    with admin.begin() as conn:
+        if admin.dialect.name == "postgresql":
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        else:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    admin.dispose()

@@ -65,8 +65,9 @@ def db_upgrade(ctx: click.Context, /, **flags: object) -> None:
     Safe to run at any time and from several processes at once: it only ever
     touches cio-replicate's own _cio_* tables, never replicated data.
     """
-    url = load_cli_settings(ctx, flags, needs_source=False).target_url
-    with target_engine(url) as engine:
+    settings = load_cli_settings(ctx, flags, needs_source=False)
+    url = settings.target_url
+    with target_engine(url, schema=settings.target_schema) as engine:
         before = current_revision(engine)
         after = upgrade(engine)
     target = masked_url(url)
@@ -206,10 +207,11 @@ def _status_short(report: list[dict[str, Any]]) -> str:
 def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
     """Per object: watermark, rows live and marked deleted, last run, last error and who
     holds its lock."""
-    url = load_cli_settings(ctx, flags, needs_source=False).target_url
+    settings = load_cli_settings(ctx, flags, needs_source=False)
+    url = settings.target_url
     if (missing := missing_database_file(url)) is not None:
         raise UsageError(f"no database at {missing}: check --target-url / CIO_TARGET_URL")
-    with target_engine(url) as engine:
+    with target_engine(url, schema=settings.target_schema) as engine:
         revision = current_revision(engine)
         if revision is None:
             raise UsageError(
@@ -242,13 +244,15 @@ def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
 # --- objects ----------------------------------------------------------------------
 
 
-def _column_maps(url: str) -> tuple[dict[str, dict[str, str]], str | None] | None:
+def _column_maps(
+    url: str, schema: str | None
+) -> tuple[dict[str, dict[str, str]], str | None] | None:
     """API name -> column per table from `_cio_columns`, if the target has it, and the
     target's recorded column naming (snake|api; None: not recorded yet)."""
     if missing_database_file(url) is not None:
         return None
     try:
-        with target_engine(url) as engine, engine.connect() as conn:
+        with target_engine(url, schema=schema) as engine, engine.connect() as conn:
             if not sa.inspect(conn).has_table(columns.name):
                 return None
             naming = (
@@ -290,7 +294,8 @@ def objects(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
     if not as_json:
         click.echo(catalog_text(verbose=_verbose(ctx)))
         return
-    found = _column_maps(load_cli_settings(ctx, flags, needs_source=False).target_url)
+    settings = load_cli_settings(ctx, flags, needs_source=False)
+    found = _column_maps(settings.target_url, settings.target_schema)
     items = []
     for spec in CATALOG:
         item = spec_json(spec)

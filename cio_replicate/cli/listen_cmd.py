@@ -49,7 +49,11 @@ def listen(ctx: click.Context, /, host: str, port: int, **flags: object) -> None
         )
     target_line = masked_url(settings.target_url)
     emit("using", f"using target: {target_line}", target=target_line)
-    with Target(settings.target_url, column_names=settings.column_names) as target:
+    with Target(
+        settings.target_url,
+        column_names=settings.column_names,
+        schema=settings.target_schema,
+    ) as target:
         upgrade(target.engine)  # the tool's tables (_cio_columns holds the column map)
         store = prepare(target)
         options = ListenOptions(host=host, port=port, key=settings.webhook_signing_key.reveal())

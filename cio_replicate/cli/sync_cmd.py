@@ -64,7 +64,11 @@ def sync_command(
     crash = CrashPoints.from_env()
     with (
         open_client(settings) as client,
-        Target(settings.target_url, column_names=settings.column_names) as target,
+        Target(
+            settings.target_url,
+            column_names=settings.column_names,
+            schema=settings.target_schema,
+        ) as target,
     ):
         report = sync_collections(
             client,

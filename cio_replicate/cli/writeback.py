@@ -209,9 +209,11 @@ def import_command(
     )
     if from_table is not None:
         guard_target(settings, force=force, writes=False)
-        columns, renames = tables.table_columns(settings.target_url, from_table)
+        columns, renames = tables.table_columns(
+            settings.target_url, from_table, schema=settings.target_schema
+        )
         mapping = {**renames, **mapping}
-        rows = tables.read_table(settings.target_url, from_table)
+        rows = tables.read_table(settings.target_url, from_table, schema=settings.target_schema)
         journal = Journal(None)
         rejects_path = Path(rejects or f"{from_table}.rejects.csv")
     else:

@@ -221,7 +221,12 @@ def replicate_with_settings(
     Setting ``stop`` (the CLI does on SIGINT and SIGTERM) interrupts the run; the
     client is closed only once every thread using it has ended."""
     with open_client(settings, stop=stop) as client, Progress() as progress:
-        target = Target(settings.target_url, clock=system_clock, column_names=settings.column_names)
+        target = Target(
+            settings.target_url,
+            clock=system_clock,
+            column_names=settings.column_names,
+            schema=settings.target_schema,
+        )
         try:
             svc = Services(
                 client=client,

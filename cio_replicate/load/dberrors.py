@@ -60,6 +60,12 @@ CAUSES: dict[str, tuple[str, str]] = {
         "a table is not in utf8mb4",
         "run `cio-replicate db upgrade`, and ALTER DATABASE ... CHARACTER SET utf8mb4",
     ),
+    "too_long": (
+        "a value is longer than its column allows",
+        "id columns (id, cio_id, *_id) hold up to 255 characters on MySQL/MariaDB and "
+        "Customer.io ids are far shorter: check the record in the workspace, or replicate "
+        "this object to PostgreSQL",
+    ),
     "busy": ("the database was busy (lock timeout or deadlock)", "rerun"),
     "full": ("the database is out of space", "free space on the database server, then rerun"),
 }
@@ -69,7 +75,7 @@ _MYSQL = {
     1227: "permission", 1049: "no_database", 2003: "unreachable", 2005: "unreachable",
     2006: "dropped", 2013: "dropped", 2014: "dropped", 1290: "read_only", 1792: "read_only",
     1117: "too_many_columns", 1118: "too_many_columns", 1271: "charset", 1267: "charset",
-    1205: "busy", 1213: "busy", 1114: "full", 1021: "full",
+    1406: "too_long", 1205: "busy", 1213: "busy", 1114: "full", 1021: "full",
 }  # fmt: skip
 _MYSQL_DATA = {1062, 1264, 1265, 1292, 1366, 1406, 3140, 4025}
 _PG = {

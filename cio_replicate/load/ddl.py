@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .dialects import Dialect, column_type, table_of
+from .dialects import Dialect, column_type, id_field, table_of
 from .names import SYNCED_AT, fold, identifier
 from .schema import Column
 from .types import FLOAT_EXACT
@@ -53,7 +53,13 @@ class Ddl:
         sa_cols = [
             sa.Column(
                 c.name,
-                column_type(self.dialect, c.type, key=c.name in keys, string_keys=string_keys),
+                column_type(
+                    self.dialect,
+                    c.type,
+                    key=c.name in keys,
+                    string_keys=string_keys,
+                    bounded=c.type == "text" and id_field(c.api_name),
+                ),
                 nullable=open_key or c.name not in keys,
                 autoincrement=False,  # keys come from the API: no SERIAL/AUTO_INCREMENT
                 quote=True,
@@ -78,7 +84,13 @@ class Ddl:
         )
 
     def type_sql(self, column: Column, keys: Sequence[str], string_keys: int) -> str:
-        t = column_type(self.dialect, column.type, key=column.name in keys, string_keys=string_keys)
+        t = column_type(
+            self.dialect,
+            column.type,
+            key=column.name in keys,
+            string_keys=string_keys,
+            bounded=column.type == "text" and id_field(column.api_name),
+        )
         return str(t.compile(dialect=self.sa_dialect))
 
     # --- inspection -----------------------------------------------------------

@@ -252,10 +252,24 @@ def key_length(string_keys: int) -> int:
     return min(MYSQL_KEY_CHARS, MYSQL_INDEX_BYTES // (4 * string_keys))  # utf8mb4: 4 bytes
 
 
+def id_field(api_name: str) -> bool:
+    """An API field holding an id (``id``, ``cio_id``, ``*_id``): short, joined on."""
+    return api_name in ("id", "cio_id") or api_name.endswith("_id")
+
+
 def column_type(
-    dialect: Dialect, logical: Logical, *, key: bool = False, string_keys: int = 1
+    dialect: Dialect,
+    logical: Logical,
+    *,
+    key: bool = False,
+    string_keys: int = 1,
+    bounded: bool = False,
 ) -> sa.types.TypeEngine[Any]:
-    """The SQL type of a column holding values of one logical type."""
+    """The SQL type of a column holding values of one logical type.
+
+    ``bounded``: a text id column (:func:`id_field`), VARCHAR(255) with the key
+    collation on MySQL (fully indexable; a longer value is refused in strict mode),
+    as on other dialects any text column."""
     if logical == "int":
         return sa.BigInteger()
     if logical == "float":
@@ -272,10 +286,9 @@ def column_type(
         return JsonText()
     # text and raw
     if dialect.name == "mysql":
-        if key:
-            return mysql.VARCHAR(
-                key_length(string_keys), charset="utf8mb4", collation=dialect.key_collation
-            )
+        if key or bounded:
+            length = key_length(string_keys) if key else MYSQL_KEY_CHARS
+            return mysql.VARCHAR(length, charset="utf8mb4", collation=dialect.key_collation)
         return mysql.LONGTEXT()
     return sa.Text()
 

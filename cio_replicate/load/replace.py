@@ -309,8 +309,11 @@ def _swap(
     if not change.swap:
         if exists:
             ddl.drop(conn, stage)
+            if recorded:
+                writer.index(conn, recorded)  # a table from an older version may lack some
         return change.result
     ddl.swap(conn, stage, writer.name, exists)
+    writer.index(conn, writer.wanted)  # the old table's indexes went with it
     write_map(conn, writer.name, recorded, writer.wanted)
     writer.mark_recorded(conn)
     return change.result

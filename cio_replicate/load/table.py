@@ -16,6 +16,7 @@ from .ddl import Widening
 from .deletes import want_column
 from .dialects import BulkPath
 from .host import Host
+from .indexes import ensure_indexes
 from .mapper import LoadError, Mapper, Row
 from .merge import merge_stored
 from .names import DELETED_AT, SYNCED_AT, Naming, fold
@@ -146,6 +147,7 @@ class TableWriter:
         if all(recorded.get(slot) == col for slot, col in self._wanted.items()):
             return False
         self.sync(conn, self.name, recorded, check_existing=True)
+        self.index(conn, self._wanted)
         write_map(conn, self.name, recorded, self._wanted)
         self.mark_recorded(conn)
         return True
@@ -160,7 +162,12 @@ class TableWriter:
             problem = self.altered(conn)
             if problem is not None:
                 raise TableAltered(self.name, problem, self.object_name)
+            self.index(conn, recorded)  # a table from an older version may lack some
         self._verified = True
+
+    def index(self, conn: sa.Connection, columns: Columns) -> None:
+        """Create the join indexes the table lacks (:mod:`cio_replicate.load.indexes`)."""
+        ensure_indexes(conn, self.target.dialect, self.name, columns.values(), self.key_columns)
 
     def altered(self, conn: sa.Connection, table: str | None = None) -> str | None:
         """How the live table differs from what is recorded (None: it does not)."""

@@ -37,6 +37,7 @@ from .names import Naming, identifier
 from .naming import parse, resolve
 from .schema import read_map
 from .table import TableWriter
+from .targetschema import database_url, ensure_schema, search_path
 from .writer import SqlWriter
 
 WRITE_OPTION = "cio_write"  # execution option: this connection will write
@@ -91,10 +92,14 @@ def configure_engine(engine: sa.Engine) -> sa.Engine:
     return engine
 
 
-def create_target_engine(url: str | sa.URL, **kwargs: Any) -> sa.Engine:
+def create_target_engine(
+    url: str | sa.URL, *, schema: str | None = None, **kwargs: Any
+) -> sa.Engine:
     """An engine for a target URL, with the drivers and settings the loader needs.
 
     ``postgres://``/``postgresql://`` mean psycopg 3 and ``mysql://``/``mariadb://`` PyMySQL.
+    ``schema`` (``target_schema``): the PostgreSQL schema or MySQL database to use, created
+    if missing (:mod:`cio_replicate.load.targetschema`); this connects.
     """
     parsed = sa.make_url(url)
     if parsed.password:
@@ -108,7 +113,19 @@ def create_target_engine(url: str | sa.URL, **kwargs: Any) -> sa.Engine:
         missing = {k: v for k, v in record.url_query if k not in parsed.query}
         if missing:
             parsed = parsed.update_query_dict(missing)
-    return configure_engine(sa.create_engine(parsed, **kwargs))
+    if schema is None:
+        return configure_engine(sa.create_engine(parsed, **kwargs))
+    if record is None or record.file_database:
+        raise ConfigError("SQLite has no schemas: remove target_schema", key="target_schema")
+    home = configure_engine(sa.create_engine(parsed, **kwargs))
+    try:
+        ensure_schema(home, schema)
+    finally:
+        home.dispose()
+    engine = configure_engine(sa.create_engine(database_url(parsed, schema), **kwargs))
+    if record is POSTGRESQL:
+        search_path(engine, schema)
+    return engine
 
 
 class TargetUnavailable(CioReplicateError):
@@ -138,10 +155,10 @@ def target_errors(url: str | sa.URL) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def target_engine(url: str | sa.URL) -> Iterator[sa.Engine]:
+def target_engine(url: str | sa.URL, *, schema: str | None = None) -> Iterator[sa.Engine]:
     """A short-lived engine on the target (loader settings), errors as in target_errors."""
     with target_errors(url):
-        engine = create_target_engine(url)
+        engine = create_target_engine(url, schema=schema)
         try:
             yield engine
         finally:
@@ -163,13 +180,18 @@ class Target:
         clock: Clock = system_clock,
         bulk: BulkPath | None = None,
         column_names: str | None = None,
+        schema: str | None = None,
     ) -> None:
+        """``schema``: ``target_schema`` (see :func:`create_target_engine`); not with an
+        Engine, which is used as it is."""
         self._owns_engine = not isinstance(url, sa.Engine)
         if isinstance(url, sa.Engine):
+            if schema is not None:
+                raise ValueError("schema is for a URL: an Engine is used as it is")
             self.engine = configure_engine(url)
         else:
             with target_errors(url):
-                self.engine = create_target_engine(url)
+                self.engine = create_target_engine(url, schema=schema)
         with target_errors(self.engine.url):  # MySQL connects here: the first error shows
             self.dialect: Dialect = dialect_for(self.engine)
         if bulk is not None and bulk not in self.dialect.bulk_paths:

@@ -18,10 +18,12 @@ from ..load import column_map, target_engine
 from .csvfiles import CsvRow
 
 
-def table_columns(url: str, table: str) -> tuple[tuple[str, ...], dict[str, str]]:
+def table_columns(
+    url: str, table: str, *, schema: str | None = None
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """The table's column names, and column -> API field for those that differ
-    (an empty field: a column to leave out)."""
-    with target_engine(url) as engine:
+    (an empty field: a column to leave out); ``schema``: ``target_schema``."""
+    with target_engine(url, schema=schema) as engine:
         inspector = sa.inspect(engine)
         if not inspector.has_table(table):
             raise UsageError(f"no table {table!r} in {engine.url.render_as_string()}")
@@ -41,9 +43,9 @@ _AS_LOADED: dict[str, sa.types.TypeEngine[Any]] = {
 Decimal of 10 places; booleans and floats go back as the loader stored them."""
 
 
-def read_table(url: str, table: str) -> Iterator[CsvRow]:
+def read_table(url: str, table: str, *, schema: str | None = None) -> Iterator[CsvRow]:
     """The table's rows, streamed (server-side cursor where the driver has one)."""
-    with target_engine(url) as engine:
+    with target_engine(url, schema=schema) as engine:
         handle = sa.Table(table, sa.MetaData(), autoload_with=engine)
         names = tuple(c.name for c in handle.columns)
         kinds = {c.name: c.type for c in column_map(engine, table)}
