@@ -88,6 +88,9 @@ class Dialect:
     batch_migrations: bool = False
     migration_lock: Literal["advisory", "get_lock", "begin_immediate"] = "begin_immediate"
     file_database: bool = False  # the database is a local file (SQLite), may not exist yet
+    target_schema: Literal["search_path", "database", "none"] = "none"
+    """What ``target_schema`` names (load/targetschema.py): a schema every connection's
+    search_path is set to (PostgreSQL), a database the URL then names (MySQL), nothing."""
     engine_options: tuple[tuple[str, Any], ...] = ()  # create_engine() defaults
     url_query: tuple[tuple[str, str], ...] = ()  # URL query defaults
     unreachable_hint: str = (
@@ -140,6 +143,7 @@ POSTGRESQL = Dialect(
     lock_timeout="local_ms",
     object_lock="advisory",
     migration_lock="advisory",
+    target_schema="search_path",
     engine_options=(("pool_pre_ping", True),),
 )
 
@@ -164,6 +168,7 @@ MYSQL = Dialect(
     lock_timeout="session_s",
     object_lock="get_lock",
     migration_lock="get_lock",
+    target_schema="database",
     # Strict: a value that does not fit is an error, never silently cut.
     connect_sql=(
         "SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', "

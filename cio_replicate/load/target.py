@@ -115,15 +115,15 @@ def create_target_engine(
             parsed = parsed.update_query_dict(missing)
     if schema is None:
         return configure_engine(sa.create_engine(parsed, **kwargs))
-    if record is None or record.file_database:
+    if record is None or record.target_schema == "none":
         raise ConfigError("SQLite has no schemas: remove target_schema", key="target_schema")
     home = configure_engine(sa.create_engine(parsed, **kwargs))
     try:
-        ensure_schema(home, schema)
+        ensure_schema(home, schema, record)
     finally:
         home.dispose()
-    engine = configure_engine(sa.create_engine(database_url(parsed, schema), **kwargs))
-    if record is POSTGRESQL:
+    engine = configure_engine(sa.create_engine(database_url(parsed, schema, record), **kwargs))
+    if record.target_schema == "search_path":
         search_path(engine, schema)
     return engine
 

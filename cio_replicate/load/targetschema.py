@@ -20,15 +20,16 @@ from sqlalchemy import event
 
 from ..errors import CioReplicateError
 from .dberrors import one_line
+from .dialects import Dialect
 
 
 class SchemaUnavailable(CioReplicateError):
     """The target schema is missing and cannot be created (exit code 1)."""
 
 
-def database_url(url: sa.URL, schema: str) -> sa.URL:
+def database_url(url: sa.URL, schema: str, dialect: Dialect) -> sa.URL:
     """The URL the engine uses: MySQL's names the schema's database; others unchanged."""
-    return url.set(database=schema) if url.get_backend_name() in ("mysql", "mariadb") else url
+    return url.set(database=schema) if dialect.target_schema == "database" else url
 
 
 def search_path(engine: sa.Engine, schema: str) -> None:
@@ -51,7 +52,7 @@ def _set_search_path(setting: str) -> Callable[[Any, Any], None]:
     return connect
 
 
-def ensure_schema(engine: sa.Engine, schema: str) -> None:
+def ensure_schema(engine: sa.Engine, schema: str, dialect: Dialect) -> None:
     """Create ``schema`` through ``engine`` (connected to the URL's own database or
     schema) unless it exists."""
     with engine.connect() as conn:  # unreachable, wrong password...: the caller's errors
@@ -59,13 +60,13 @@ def ensure_schema(engine: sa.Engine, schema: str) -> None:
             return
     try:
         with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
+            if dialect.target_schema == "search_path":
                 conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
             else:  # MySQL/MariaDB: a database, in utf8mb4 like the tables
                 name = engine.dialect.identifier_preparer.quote(schema)
                 conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4")
     except sa.exc.DBAPIError as exc:
-        what = "schema" if engine.dialect.name == "postgresql" else "database"
+        what = "schema" if dialect.target_schema == "search_path" else "database"
         lines = str(exc.orig or exc).strip().splitlines() or [type(exc).__name__]
         raise SchemaUnavailable(
             one_line(
