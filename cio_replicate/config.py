@@ -32,6 +32,7 @@ from .configvalues import (
 )
 from .configvalues import masked_url as masked_url
 from .configvalues import normalize_target_url as normalize_target_url
+from .configvalues import shown_target as shown_target
 from .envnames import check_environment
 from .envnames import env_name as env_name
 from .errors import ConfigError

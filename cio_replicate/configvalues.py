@@ -102,6 +102,11 @@ _DRIVERLESS = re.compile(r"^(?:postgres|postgresql|mysql|mariadb)(?=://)", re.IG
 _DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg"}
 
 
+def shown_target(url: str, schema: str | None) -> str:
+    """The target as messages show it: the URL, password masked, and its target_schema."""
+    return masked_url(url) + (f" (target_schema {schema})" if schema else "")
+
+
 def normalize_target_url(url: str) -> str:
     """``postgres://`` and ``postgresql://`` mean psycopg 3, ``mysql://`` and
     ``mariadb://`` PyMySQL; the rest of the URL stays as written."""

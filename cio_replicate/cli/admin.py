@@ -12,7 +12,7 @@ import click
 import sqlalchemy as sa
 
 from ..catalog import CATALOG, catalog_text, format_table, spec_json
-from ..config import masked_url
+from ..config import masked_url, shown_target
 from ..errors import CioReplicateError, UsageError
 from ..load import target_engine
 from ..load.deletes import row_counts
@@ -70,7 +70,7 @@ def db_upgrade(ctx: click.Context, /, **flags: object) -> None:
     with target_engine(url, schema=settings.target_schema) as engine:
         before = current_revision(engine)
         after = upgrade(engine)
-    target = masked_url(url)
+    target = shown_target(url, settings.target_schema)
     if before == after:
         text = f"{target}: already at revision {after}"
     else:
@@ -215,16 +215,22 @@ def status(ctx: click.Context, /, as_json: bool, **flags: object) -> None:
         revision = current_revision(engine)
         if revision is None:
             raise UsageError(
-                f"{masked_url(url)} has no cio-replicate tables yet: run `cio-replicate db upgrade`"
+                f"{shown_target(url, settings.target_schema)} has no cio-replicate tables yet: "
+                "run `cio-replicate db upgrade`"
             )
         report = _status_report(engine)
     if as_json:
         output.data_output()
-        document = {"target": masked_url(url), "revision": revision, "objects": report}
+        document = {
+            "target": masked_url(url),
+            "target_schema": settings.target_schema,
+            "revision": revision,
+            "objects": report,
+        }
         click.echo(json.dumps(document, indent=2))
         return
     output.data_output()
-    click.echo(f"target: {masked_url(url)} (revision {revision})")
+    click.echo(f"target: {shown_target(url, settings.target_schema)} (revision {revision})")
     if _verbose(ctx):
         click.echo(format_table(STATUS_HEADERS, [_status_row(item) for item in report]))
     else:

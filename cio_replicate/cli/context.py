@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..config import Settings, masked_url
+from ..config import Settings, shown_target
 from ..logs import emit
 
 
@@ -51,7 +51,7 @@ def announce(
     if writes_source:
         fields["source"] += ", written to"
     if target:
-        fields["target"] = masked_url(settings.target_url)
+        fields["target"] = shown_target(settings.target_url, settings.target_schema)
     line = "; ".join(f"{name}: {value}" for name, value in fields.items())
     if extra:
         line += f"; {extra}"

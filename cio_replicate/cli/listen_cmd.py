@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..config import masked_url
+from ..config import shown_target
 from ..connect import open_client
 from ..errors import ConfigError
 from ..load import Target
@@ -47,7 +47,7 @@ def listen(ctx: click.Context, /, host: str, port: int, **flags: object) -> None
             "file) to the key Customer.io shows for the reporting webhook",
             key="webhook_signing_key",
         )
-    target_line = masked_url(settings.target_url)
+    target_line = shown_target(settings.target_url, settings.target_schema)
     emit("using", f"using target: {target_line}", target=target_line)
     with Target(
         settings.target_url,

@@ -76,6 +76,7 @@ def test_tables_go_to_target_schema_created_if_missing(
     assert "already at revision" in capsys.readouterr().out
     assert main(["status"]) == 0
     shown = capsys.readouterr().out
+    assert f"(target_schema {place.schema})" in shown.splitlines()[0]  # which replica this is
     assert all(name in shown for name in OBJECTS)
     assert main(["objects", "--json"]) == 0  # the column maps are read from there too
     listed = {o["name"]: o for o in json.loads(capsys.readouterr().out)["objects"]}
