@@ -53,13 +53,7 @@ class Ddl:
         sa_cols = [
             sa.Column(
                 c.name,
-                column_type(
-                    self.dialect,
-                    c.type,
-                    key=c.name in keys,
-                    string_keys=string_keys,
-                    bounded=c.type == "text" and id_field(c.api_name),
-                ),
+                self._type(c, keys, string_keys),
                 nullable=open_key or c.name not in keys,
                 autoincrement=False,  # keys come from the API: no SERIAL/AUTO_INCREMENT
                 quote=True,
@@ -83,15 +77,20 @@ class Ddl:
             mysql_charset="utf8mb4",
         )
 
-    def type_sql(self, column: Column, keys: Sequence[str], string_keys: int) -> str:
-        t = column_type(
+    def _type(
+        self, column: Column, keys: Sequence[str], string_keys: int
+    ) -> sa.types.TypeEngine[Any]:
+        """The SQL type of one column (a text id column is bounded: :func:`id_field`)."""
+        return column_type(
             self.dialect,
             column.type,
             key=column.name in keys,
             string_keys=string_keys,
             bounded=column.type == "text" and id_field(column.api_name),
         )
-        return str(t.compile(dialect=self.sa_dialect))
+
+    def type_sql(self, column: Column, keys: Sequence[str], string_keys: int) -> str:
+        return str(self._type(column, keys, string_keys).compile(dialect=self.sa_dialect))
 
     # --- inspection -----------------------------------------------------------
 

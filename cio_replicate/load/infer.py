@@ -27,10 +27,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
-from .types import INT64_MAX, INT64_MIN, MAX_TIME, MIN_TIME, Logical
+from .types import INT64_MAX, INT64_MIN, Logical, parse_timestamp
 
 Kind = Literal["bool", "number", "timestamp"]
 UNIX_FIELD_SUFFIX = "_at"
@@ -38,7 +38,7 @@ UNIX_MIN, UNIX_MAX = 10**8, 10**10
 """Unix seconds taken for a time in a ``*_at`` field (1973-03-03 to 2286-11-20)."""
 
 _BOOLS = {"true": True, "false": False}
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")  # a date and a time, at least
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}\S*$")  # a date and a time, at least
 _NONE: frozenset[Kind] = frozenset()
 _BOOL: frozenset[Kind] = frozenset({"bool"})
 _NUMBER: frozenset[Kind] = frozenset({"number"})
@@ -75,16 +75,9 @@ def as_time(text: str) -> datetime | None:
     if not _ISO.match(text):
         return None
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        return parse_timestamp(text)  # the mapper's own reading of a timestamp field
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:
-        return None
-    return moment if MIN_TIME <= moment <= MAX_TIME else None
 
 
 def kinds_of(field: str, text: str) -> frozenset[Kind]:

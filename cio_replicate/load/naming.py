@@ -80,19 +80,25 @@ def resolve(
             held = recorded(conn)
         if held is not None:
             return check(held, requested)
-    for attempt in (1, 2):
-        try:
-            with begin() as conn:
-                held = recorded(conn)
-                if held is None:
-                    held = "api" if has_data_tables(conn) else (requested or DEFAULT)
-                    conn.execute(
-                        sa.insert(systables.target).values(
-                            id=ROW_ID, column_names=held, recorded_at=now or datetime.now(UTC)
-                        )
-                    )
-            return check(held, requested)
-        except sa.exc.IntegrityError:
-            if attempt == 2:  # another process recorded it first: read theirs (attempt 2)
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return check(_record(begin, requested, now), requested)
+    except sa.exc.IntegrityError:  # another process recorded it first: read theirs
+        return check(_record(begin, requested, now), requested)
+
+
+def _record(
+    begin: Callable[[], AbstractContextManager[sa.Connection]],
+    requested: Naming | None,
+    now: datetime | None,
+) -> Naming:
+    """The recorded naming, recording one first if there is none."""
+    with begin() as conn:
+        held = recorded(conn)
+        if held is None:
+            held = "api" if has_data_tables(conn) else (requested or DEFAULT)
+            conn.execute(
+                sa.insert(systables.target).values(
+                    id=ROW_ID, column_names=held, recorded_at=now or datetime.now(UTC)
+                )
+            )
+    return held

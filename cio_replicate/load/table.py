@@ -75,8 +75,6 @@ class TableWriter:
         """Rows carry ``_cio_deleted_at`` (NULL: live), see :mod:`cio_replicate.load.deletes`."""
         if soft_deletes:
             want_column(self._wanted)
-        self.naming: Naming = naming
-        """How new columns are named (``snake`` or ``api``, :mod:`cio_replicate.load.naming`)."""
         self._mapper = Mapper(
             name, target.dialect, self.key, timestamps, self._wanted, naming=naming, typed=typed
         )

@@ -165,9 +165,18 @@ def target_engine(url: str | sa.URL, *, schema: str | None = None) -> Iterator[s
             engine.dispose()
 
 
-def _missing_table(exc: sa.exc.DBAPIError) -> bool:
-    text = str(exc.orig).lower()
-    return "no such table" in text or "does not exist" in text or "doesn't exist" in text
+@contextlib.contextmanager
+def _tool_table(name: str, what: str) -> Iterator[None]:
+    """A tool table the target lacks (never upgraded) becomes a LoadError naming the fix."""
+    try:
+        yield
+    except (sa.exc.ProgrammingError, sa.exc.OperationalError) as exc:
+        text = str(exc.orig).lower()
+        if not any(m in text for m in ("no such table", "does not exist", "doesn't exist")):
+            raise
+        raise LoadError(
+            f"the target has no {what} table ({name}): run `cio-replicate db upgrade` first"
+        ) from exc
 
 
 class Target:
@@ -239,15 +248,8 @@ class Target:
         the recorded naming."""
         with self._naming_lock:
             if self._naming is None:
-                try:
+                with _tool_table("_cio_target", "naming"):
                     self._naming = resolve(self.begin, self.requested_naming, read=self.connect)
-                except (sa.exc.ProgrammingError, sa.exc.OperationalError) as exc:
-                    if not _missing_table(exc):
-                        raise
-                    raise LoadError(
-                        "the target has no naming table (_cio_target): "
-                        "run `cio-replicate db upgrade` first"
-                    ) from exc
             return self._naming
 
     def table_name(self, name: str) -> str:
@@ -275,21 +277,8 @@ class Target:
         if not key:
             raise ValueError(f"{name}: a data table needs at least one key field")
         sql_name = self.table_name(name)
-        with self.engine.connect() as conn:
-            try:
-                recorded = read_map(conn, sql_name)
-            except sa.exc.ProgrammingError as exc:
-                raise LoadError(
-                    f"the target has no column map table (_cio_columns): "
-                    f"run `cio-replicate db upgrade` first ({type(exc.orig).__name__})"
-                ) from exc
-            except sa.exc.OperationalError as exc:
-                if "no such table" not in str(exc):
-                    raise
-                raise LoadError(
-                    "the target has no column map table (_cio_columns): "
-                    "run `cio-replicate db upgrade` first"
-                ) from exc
+        with self.engine.connect() as conn, _tool_table("_cio_columns", "column map"):
+            recorded = read_map(conn, sql_name)
         return TableWriter(
             self,
             sql_name,
