@@ -76,7 +76,7 @@ def as_time(text: str) -> datetime | None:
         return None
     try:
         return parse_timestamp(text)  # the mapper's own reading of a timestamp field
-    except (ValueError, OverflowError):
+    except ValueError:
         return None
 
 

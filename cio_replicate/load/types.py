@@ -93,7 +93,10 @@ def parse_timestamp(value: Any) -> datetime | None:
                 moment = moment.replace(tzinfo=UTC)
     else:
         raise ValueError(f"a {type(value).__name__} is not a time")
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError as exc:  # year 1 east of UTC, year 9999 west of it
+        raise ValueError("time out of range") from exc
     if not MIN_TIME <= moment <= MAX_TIME:
         raise ValueError("time out of range")
     return moment

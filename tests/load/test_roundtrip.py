@@ -168,3 +168,15 @@ def test_a_recorded_timestamp_column_stays_one(target: Target) -> None:
     rows = by_key(read(target, undeclared))
     assert rows[2]["at"] == datetime(1970, 1, 1, 0, 3, 20, tzinfo=UTC)
     assert {c.api_name: c.type for c in column_map(target.engine, "events")}["at"] == "timestamp"
+
+
+def test_a_time_beyond_the_calendar_in_utc_goes_to_the_raw_column(target: Target) -> None:
+    """Year 1 at +01:00 (or 9999-12-31 at -01:00) is no time in UTC: kept as text, the
+    object does not fail (Python's astimezone raised OverflowError, not ValueError)."""
+    table = target.table("events", timestamps=("at",))
+    edge = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
+    load(target, table, [{"id": 1, "at": edge[0]}, {"id": 2, "at": edge[1]}, {"id": 3, "at": 0}])
+    rows = by_key(read(target, table))
+    raw_col = next(c.name for c in table.columns if c.type == "raw")
+    assert [(rows[i]["at"], rows[i][raw_col]) for i in (1, 2)] == [(None, edge[0]), (None, edge[1])]
+    assert rows[3]["at"] == datetime(1970, 1, 1, tzinfo=UTC)

@@ -40,7 +40,8 @@ def test_parse_timestamp() -> None:
     assert parse_timestamp("1700000000") == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
     assert parse_timestamp("2024-01-01T02:00:00+02:00") == datetime(2024, 1, 1, tzinfo=UTC)
     assert parse_timestamp("2024-01-01 00:00:00") == datetime(2024, 1, 1, tzinfo=UTC)
-    for garbage in ("soon", True, 10**15, -(10**12), float("nan"), {"a": 1}, ""):
+    beyond_utc = ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00")
+    for garbage in ("soon", True, 10**15, -(10**12), float("nan"), {"a": 1}, "", *beyond_utc):
         with pytest.raises(ValueError):
             parse_timestamp(garbage)
 
