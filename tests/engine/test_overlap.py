@@ -4,7 +4,8 @@ Run A stops after its 3rd commit (holding that object's lock; objects run
 side by side, so which object that is depends on timing) until the test lets
 it go; run B starts meanwhile, skips the objects A holds with a message
 naming run A's process, replicates everything else, and exits. Then A
-finishes. The database equals the sandbox.
+finishes (A's other threads wait for an object B holds, ``--lock-wait``). The
+database equals the sandbox.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ def _overlap(url: str, tmp_path: Path) -> None:
     go = tmp_path / "go"
     env = subprocess_env(base_url, url, None)
     env["CIO_REPLICATE_PAUSE"] = f"commit:3:{go}"
+    # A's other threads go on while one is paused; an object B holds when one of them
+    # reaches it is waited for (--lock-wait), not skipped: only B's skips are the race
+    # under test, and A's own must not depend on how fast B starts.
     first = subprocess.Popen(
-        [sys.executable, "-m", "cio_replicate", "replicate"],
+        [sys.executable, "-m", "cio_replicate", "replicate", "--lock-wait", "120"],
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
