@@ -97,9 +97,16 @@ def emit(
         if (fmt or log_format()) == "json"
         else redact(message if text is None else text)
     )
+    write_line(line, stream)
+
+
+def write_line(line: str, stream: TextIO | None = None) -> None:
+    """Write one whole line (default: stderr): text and newline in one write, under the
+    lock every line of the tool's own output takes, so threads never splice lines."""
     out = stream if stream is not None else sys.stderr
     with _WRITE:
-        print(line, file=out, flush=True)
+        out.write(line + "\n")
+        out.flush()
 
 
 class JsonFormatter(logging.Formatter):

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from ..logs import write_line
 
 Event = Literal["batch", "write", "commit", "create"]
 CRASH_ENV = "CIO_REPLICATE_CRASH"
@@ -76,6 +77,6 @@ class CrashPoints:
         if event == self.event and count == self.at:
             os.kill(os.getpid(), signal.SIGKILL)
         if event == self.pause_event and count == self.pause_at:
-            print(f"paused at {event}:{count}", file=sys.stderr, flush=True)
+            write_line(f"paused at {event}:{count}")  # never spliced into another line
             while not Path(self.pause_until).exists():
                 time.sleep(0.05)
